@@ -1,0 +1,43 @@
+// RunPlugin: executes one run of one plugin on the calling thread.
+//
+// It is the host side of the ABI: it hands the plugin the host API table, stamps every
+// event (seq, time, rate, ETA, passed count) before passing it to the sink, collects
+// result rows, and turns the plugin's return status into exactly one terminal event:
+//   OK → completed;  CANCELLED → cancelled;  anything else, or an exception escaping
+//   the plugin → error (code "plugin_error", the plugin's message).
+#pragma once
+
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "data/bar_series.h"
+#include "exec/run_state.h"
+#include "plugins/parameter_schema.h"
+#include "plugins/plugin.h"
+#include "progress/progress_sink.h"
+
+namespace stratrun {
+
+struct RunRequest {
+  std::string run_id;
+  ParameterValues parameters;        // validated against the plugin's schema
+  std::vector<std::string> tickers;  // resolved universe
+  unsigned max_workers = 1;
+};
+
+struct RunOutcome {
+  RunState state = RunState::kError;  // completed, cancelled or error
+  std::string error_code;             // for error: "plugin_error", ...
+  std::string message;
+  int64_t result_count = 0;
+  int64_t passed_count = 0;
+};
+
+/// Runs `plugin` until it returns. `stop` is the run's cancellation token: the plugin
+/// sees it through is_cancelled(). Never throws; the sink receives `started` first and
+/// one terminal event last.
+RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource& data,
+                     ProgressSink& sink, std::stop_token stop);
+
+}  // namespace stratrun

@@ -1,0 +1,67 @@
+#include "progress/event_stamper.h"
+
+#include <algorithm>
+
+namespace stratrun {
+namespace {
+constexpr auto kRateWindow = std::chrono::seconds(10);
+}
+
+EventStamper::EventStamper(std::string run_id, uint64_t first_seq)
+    : run_id_(std::move(run_id)), next_seq_(first_seq) {}
+
+void EventStamper::CountResult(const std::string& ticker, bool passed) {
+  auto [it, inserted] = passed_by_ticker_.emplace(ticker, passed);
+  if (!inserted) {
+    passed_count_ -= it->second ? 1 : 0;
+    it->second = passed;
+  }
+  passed_count_ += passed ? 1 : 0;
+}
+
+void EventStamper::Stamp(ProgressEvent& event) {
+  const auto now = Clock::now();
+  event.seq = next_seq_++;
+  event.timestamp = std::chrono::system_clock::now();
+  event.run_id = run_id_;
+  event.passed_count = passed_count_;
+
+  if (event.stage.empty()) {
+    event.stage = stage_;
+  } else {
+    stage_ = event.stage;
+  }
+  if (event.total_items) total_ = event.total_items;
+  if (event.completed_items) {
+    completed_ = std::max(completed_.value_or(0), *event.completed_items);
+    samples_.push_back({now, *completed_});
+    while (samples_.size() > 2 && now - samples_.front().time > kRateWindow) samples_.pop_front();
+  }
+  if (!event.total_items) event.total_items = total_;
+  if (!event.completed_items) event.completed_items = completed_;
+
+  if (event.type == EventType::kCompleted) {
+    event.progress_percent = 100.0;
+  } else if (!event.progress_percent && total_ && completed_ && *total_ > 0) {
+    event.progress_percent = std::min(100.0, 100.0 * static_cast<double>(*completed_) / static_cast<double>(*total_));
+  }
+
+  if (completed_ && !samples_.empty()) {
+    const Sample& oldest = samples_.front();
+    double seconds = std::chrono::duration<double>(now - oldest.time).count();
+    double done = static_cast<double>(*completed_ - oldest.completed);
+    if (seconds < 0.05) {  // too short a window: use the whole run so far
+      seconds = std::chrono::duration<double>(now - started_).count();
+      done = static_cast<double>(*completed_);
+    }
+    if (seconds > 0) {
+      event.tickers_per_second = done / seconds;
+      if (total_ && *event.tickers_per_second > 0) {
+        event.eta_seconds = static_cast<double>(std::max<int64_t>(0, *total_ - *completed_)) / *event.tickers_per_second;
+      }
+    }
+  }
+  if (IsTerminal(event.type)) event.eta_seconds = 0.0;
+}
+
+}  // namespace stratrun

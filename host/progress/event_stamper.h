@@ -1,0 +1,47 @@
+// EventStamper: the host's part of every event of one run — seq, timestamp, progress
+// percent, tickers_per_second (a moving rate over the last 10 s), estimated_remaining and
+// passed_count.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "progress/progress_event.h"
+
+namespace stratrun {
+
+/// Not thread-safe: the run serialises calls.
+class EventStamper {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit EventStamper(std::string run_id, uint64_t first_seq = 1);
+
+  /// Fills the host's fields of `event`; remembers completed/total for later events.
+  void Stamp(ProgressEvent& event);
+  /// Counts a result row toward passed_count (a ticker reported again replaces its row).
+  void CountResult(const std::string& ticker, bool passed);
+
+  int64_t passed_count() const { return passed_count_; }
+  int64_t result_count() const { return static_cast<int64_t>(passed_by_ticker_.size()); }
+
+ private:
+  struct Sample {
+    Clock::time_point time;
+    int64_t completed;
+  };
+
+  std::string run_id_;
+  uint64_t next_seq_;
+  Clock::time_point started_ = Clock::now();
+  std::deque<Sample> samples_;  // the last 10 s of (time, completed)
+  std::optional<int64_t> total_, completed_;
+  std::string stage_;
+  std::unordered_map<std::string, bool> passed_by_ticker_;
+  int64_t passed_count_ = 0;
+};
+
+}  // namespace stratrun
