@@ -21,8 +21,14 @@ void Number(Writer& w, double value) {
   }
 }
 
-void WriteMetrics(Writer& w, const Metrics& metrics) {
+/// Host metrics of an event; a plugin metric of the same name is dropped.
+bool IsHostMetric(std::string_view name) {
+  return name == "tickers_per_second" || name == "estimated_remaining" || name == "passed_count";
+}
+
+void WriteMetrics(Writer& w, const Metrics& metrics, bool skip_host_names) {
   for (const auto& [name, value] : metrics) {
+    if (skip_host_names && IsHostMetric(name)) continue;
     Str(w, name);
     Number(w, value);
   }
@@ -116,7 +122,7 @@ std::string ToJson(const ProgressEvent& e) {
   }
   w.Key("passed_count");
   w.Int64(e.passed_count);
-  WriteMetrics(w, e.metrics);
+  WriteMetrics(w, e.metrics, true);
   w.EndObject();
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
@@ -134,7 +140,7 @@ std::string ToJson(const ResultRow& row) {
   w.Bool(row.passed);
   w.Key("metrics");
   w.StartObject();
-  WriteMetrics(w, row.metrics);
+  WriteMetrics(w, row.metrics, false);
   w.EndObject();
   w.Key("reasons");
   w.StartArray();

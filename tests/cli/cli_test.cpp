@@ -1,0 +1,166 @@
+// The stratrun binary as a user runs it: list, describe and run, exit codes, and Ctrl-C.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <csignal>
+
+#include "support/test_support.h"
+
+namespace stratrun {
+namespace {
+
+using testing::kBrokenPluginDir;
+using testing::kGoodPluginDir;
+using testing::RunStratrun;
+using testing::StratrunProcess;
+
+bool Contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+TEST(CliTest, ListShowsBundledPluginsWithCodeNameVersionAbiAndFile) {
+  auto r = RunStratrun({"list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "CODE")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "sma_trend")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "1.0")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "sma_trend.so")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "rejected")) << r.out;
+}
+
+TEST(CliTest, ListShowsEveryBrokenPluginAsRejectedWithItsReasonAndSucceeds) {
+  auto r = RunStratrun({"--plugins", kBrokenPluginDir.string(), "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "rejected:")) << r.out;
+  for (const char* line : {"not_elf.so: not an ELF shared library",
+                           "missing_entry.so: no entry point",
+                           "entry_fails.so: entry point failed",
+                           "entry_throws.so: entry point threw",
+                           "null_descriptor.so: entry point returned no descriptor",
+                           "truncated_descriptor.so: descriptor is 16 bytes",
+                           "bad_code.so: strategy code must match",
+                           "bad_schema.so: invalid parameter schema",
+                           "sdk_describe_throws.so: entry point failed",
+                           "abi_major_mismatch.so: plugin ABI 2.0 is not supported by host ABI 1.0",
+                           "duplicate_code.so: duplicate strategy code 'sma_trend'"}) {
+    EXPECT_TRUE(Contains(r.out, line)) << "missing: " << line << "\n" << r.out;
+  }
+  EXPECT_TRUE(Contains(r.out, "sma_trend")) << "the bundled plugin must still load";
+}
+
+TEST(CliTest, ListJsonIsMachineReadable) {
+  auto r = RunStratrun({"--plugins", kGoodPluginDir.string(), "--plugins", kBrokenPluginDir.string(), "list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document doc;
+  doc.Parse(r.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << r.out;
+  std::vector<std::string> codes;
+  for (const auto& s : doc["strategies"].GetArray()) codes.emplace_back(s["code"].GetString());
+  for (const char* code : {"abi_newer_minor", "c_minimal", "paced", "sma_trend"}) {
+    EXPECT_NE(std::find(codes.begin(), codes.end(), code), codes.end()) << code;
+  }
+  EXPECT_EQ(doc["rejected"].Size(), 11u);
+}
+
+TEST(CliTest, PluginPathEnvironmentVariableAddsFolders) {
+  auto r = RunStratrun({"list"}, {"STRATRUN_PLUGIN_PATH=" + kGoodPluginDir.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "c_minimal")) << r.out;
+}
+
+TEST(CliTest, DescribeShowsTheParameterSchemaReadably) {
+  auto r = RunStratrun({"describe", "sma_trend"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "parameters:")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "window")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "integer [2..500]")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "default 50")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "enum {sp500|all}")) << r.out;
+}
+
+TEST(CliTest, DescribeJsonCarriesTheSchema) {
+  auto r = RunStratrun({"describe", "sma_trend", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document doc;
+  doc.Parse(r.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << r.out;
+  EXPECT_STREQ(doc["code"].GetString(), "sma_trend");
+  ASSERT_TRUE(doc["parameters"].IsArray());
+  EXPECT_STREQ(doc["parameters"][0]["name"].GetString(), "window");
+  EXPECT_EQ(doc["parameters"][0]["default"].GetInt(), 50);
+}
+
+TEST(CliTest, AnUnknownStrategyIsExitCode2WithTheAvailableCodes) {
+  for (const char* command : {"describe", "run"}) {
+    auto r = RunStratrun({command, "no_such_strategy"});
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_TRUE(Contains(r.err, "unknown strategy 'no_such_strategy'")) << r.err;
+    EXPECT_TRUE(Contains(r.err, "sma_trend")) << r.err;
+  }
+}
+
+TEST(CliTest, RunPrintsResultsSortedByScore) {
+  auto r = RunStratrun({"run", "sma_trend", "--tickers", "AAPL,MSFT,NVDA,ZZZZ", "--set", "min_score=0", "--output", "csv",
+                        "--progress", "none"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "completed")) << r.err;
+  std::vector<std::string> lines;
+  for (size_t pos = 0; pos < r.out.size();) {
+    size_t end = r.out.find('\n', pos);
+    lines.push_back(r.out.substr(pos, end - pos));
+    pos = end == std::string::npos ? r.out.size() : end + 1;
+  }
+  ASSERT_EQ(lines.size(), 5u) << r.out;  // header + 4 tickers
+  EXPECT_TRUE(lines[0].starts_with("ticker,score,passed")) << lines[0];
+  EXPECT_TRUE(lines[4].starts_with("ZZZZ,")) << "a ticker without data sorts last: " << r.out;
+  double previous = 1e9;
+  for (size_t i = 1; i < 4; ++i) {
+    const double score = std::stod(lines[i].substr(lines[i].find(',') + 1));
+    EXPECT_LE(score, previous) << r.out;
+    previous = score;
+  }
+}
+
+TEST(CliTest, BadParametersAreExitCode2NamingTheField) {
+  auto r = RunStratrun({"run", "sma_trend", "--set", "window=1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "window")) << r.err;
+  r = RunStratrun({"run", "sma_trend", "--set", "colour=blue"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "unknown parameter 'colour'")) << r.err;
+  r = RunStratrun({"run", "sma_trend", "--set", "require_rising=maybe"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "require_rising")) << r.err;
+  r = RunStratrun({"run", "sma_trend", "--set", "window"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "name=value")) << r.err;
+}
+
+TEST(CliTest, ProgressJsonPrintsTheSeedsProgressLines) {
+  auto r = RunStratrun({"--plugins", kGoodPluginDir.string(), "run", "c_minimal", "--tickers", "AAPL,MSFT",
+                        "--progress", "json", "--output", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> types;
+  for (size_t pos = r.out.find("PROGRESS:"); pos != std::string::npos; pos = r.out.find("PROGRESS:", pos + 1)) {
+    const size_t end = r.out.find('\n', pos);
+    rapidjson::Document doc;
+    doc.Parse(r.out.substr(pos + 9, end - pos - 9).c_str());
+    ASSERT_FALSE(doc.HasParseError());
+    EXPECT_EQ(doc["seq"].GetUint64(), types.size() + 1);
+    types.emplace_back(doc["event_type"].GetString());
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"started", "ticker_completed", "ticker_completed", "stage_completed",
+                                             "completed"}));
+}
+
+TEST(CliTest, CtrlCCancelsARunningRunWithExitCode130) {
+  StratrunProcess process({"--plugins", kGoodPluginDir.string(), "run", "paced", "--set", "events=100000", "--set",
+                           "rate_per_second=100", "--progress", "json"});
+  ASSERT_TRUE(process.WaitForOutput("\"event_type\":\"ticker_completed\"")) << process.Wait().err;
+  process.Signal(SIGINT);
+  auto r = process.Wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_TRUE(Contains(r.out, "\"event_type\":\"cancelled\"")) << "the run must end through cancellation, not a kill";
+  EXPECT_TRUE(Contains(r.err, "cancelled")) << r.err;
+}
+
+}  // namespace
+}  // namespace stratrun
