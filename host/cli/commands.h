@@ -1,13 +1,17 @@
 // The stratrun subcommands. Each returns the process exit code:
-//   0 success; 1 the run failed; 2 bad usage or input (unknown strategy, bad parameter);
-//   130 the run was cancelled by Ctrl-C (SIGINT) or SIGTERM.
+//   0 success; 1 the run failed (or the run log could not be read); 2 bad usage or input
+//   (unknown strategy, bad parameter, missing data folder); 130 the run was cancelled by
+//   Ctrl-C (SIGINT) or SIGTERM.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "cli/environment.h"
 #include "cli/output.h"
 
 namespace stratrun {
@@ -17,13 +21,9 @@ inline constexpr int kExitRunFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitCancelled = 130;
 
-/// Where plugins come from: the bundled folder, $STRATRUN_PLUGIN_PATH, then --plugins.
-struct PluginOptions {
-  std::vector<std::filesystem::path> extra_dirs;  // --plugins
-  std::filesystem::path cache_dir;                // --plugin-cache; empty: the default
-};
-
+/// `list [--json]`: strategies, then rejected files with reasons.
 int ListCommand(const PluginOptions& plugins, bool json);
+/// `describe CODE [--json]`: a strategy and its parameter schema.
 int DescribeCommand(const PluginOptions& plugins, const std::string& code, bool json);
 
 struct RunOptions {
@@ -31,10 +31,46 @@ struct RunOptions {
   std::vector<std::string> tickers;                       // --tickers
   std::string universe;                                   // --universe
   std::vector<std::pair<std::string, std::string>> sets;  // --set k=v, in order
+  std::filesystem::path data_dir;                         // --data
+  std::filesystem::path db;                               // --db
   OutputFormat output = OutputFormat::kTable;
-  ProgressMode progress = ProgressMode::kBar;
+  std::optional<ProgressMode> progress;  // unset: a bar on a terminal, nothing otherwise
 };
 
+/// `run CODE …`: runs a strategy in this process, logged to the run log.
 int RunCommand(const PluginOptions& plugins, const RunOptions& options);
+
+struct RunsOptions {
+  std::filesystem::path db;
+  std::string strategy_code;
+  std::string status;
+  int64_t limit = 20;
+  bool json = false;
+};
+
+/// `runs`: the run history, newest first.
+int RunsCommand(const RunsOptions& options);
+
+struct ResultsOptions {
+  std::filesystem::path db;
+  std::string run_id;  // or a unique prefix of one
+  bool passed_only = false;
+  std::string sort_by = "score";
+  OutputFormat output = OutputFormat::kTable;
+};
+
+/// `results RUN_ID`: a logged run's result rows.
+int ResultsCommand(const ResultsOptions& options);
+
+struct SynthCommandOptions {
+  std::filesystem::path out;
+  std::optional<size_t> ticker_count;  // --tickers N
+  std::string universe;                // --universe sp500
+  int days = 1260;
+  uint64_t seed = 42;
+};
+
+/// `data synth`: writes a synthetic universe of CSV files.
+int DataSynthCommand(const SynthCommandOptions& options);
 
 }  // namespace stratrun

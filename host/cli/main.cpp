@@ -1,4 +1,4 @@
-// stratrun: list, describe and run strategy plugins from the terminal.
+// stratrun: list, describe and run strategy plugins, read the run log, make sample data.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-cache", plugins.cache_dir, "Folder for private copies of loaded plugins");
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+  const std::map<std::string, OutputFormat> outputs{
+      {"table", OutputFormat::kTable}, {"json", OutputFormat::kJson}, {"csv", OutputFormat::kCsv}};
 
   bool json = false;
   auto* list = app.add_subcommand("list", "List strategies and rejected plugin files");
@@ -30,17 +32,47 @@ int main(int argc, char** argv) {
 
   RunOptions run;
   std::vector<std::string> sets;
-  auto* run_cmd = app.add_subcommand("run", "Run a strategy in this process");
+  auto* run_cmd = app.add_subcommand("run", "Run a strategy in this process (logged to the run log)");
   run_cmd->add_option("code", run.code, "Strategy code")->required();
   run_cmd->add_option("--tickers", run.tickers, "Tickers to screen (comma-separated)")->delimiter(',');
   run_cmd->add_option("--universe", run.universe, "Universe: sp500 or all");
   run_cmd->add_option("--set", sets, "Parameter as name=value (repeatable)");
-  const std::map<std::string, OutputFormat> outputs{
-      {"table", OutputFormat::kTable}, {"json", OutputFormat::kJson}, {"csv", OutputFormat::kCsv}};
+  run_cmd->add_option("--data", run.data_dir, "Folder of <TICKER>.csv files (Yahoo Finance format)");
+  run_cmd->add_option("--db", run.db, "Run log (SQLite file)");
   run_cmd->add_option("--output", run.output, "table, json or csv")->transform(CLI::CheckedTransformer(outputs));
   const std::map<std::string, ProgressMode> progress{
       {"bar", ProgressMode::kBar}, {"json", ProgressMode::kJson}, {"none", ProgressMode::kNone}};
-  run_cmd->add_option("--progress", run.progress, "bar, json or none")->transform(CLI::CheckedTransformer(progress));
+  ProgressMode progress_mode = ProgressMode::kBar;
+  auto* progress_option = run_cmd->add_option("--progress", progress_mode, "bar, json or none (default: bar on a terminal)")
+                              ->transform(CLI::CheckedTransformer(progress));
+
+  RunsOptions runs;
+  auto* runs_cmd = app.add_subcommand("runs", "The run history, newest first");
+  runs_cmd->add_option("--db", runs.db, "Run log (SQLite file)");
+  runs_cmd->add_option("--strategy", runs.strategy_code, "Only runs of this strategy");
+  runs_cmd->add_option("--status", runs.status, "Only runs in this state");
+  runs_cmd->add_option("--limit", runs.limit, "How many runs")->check(CLI::Range(1, 100000));
+  runs_cmd->add_flag("--json", runs.json, "Print JSON");
+
+  ResultsOptions results;
+  auto* results_cmd = app.add_subcommand("results", "A logged run's results");
+  results_cmd->add_option("run_id", results.run_id, "Run id")->required();
+  results_cmd->add_option("--db", results.db, "Run log (SQLite file)");
+  results_cmd->add_flag("--passed", results.passed_only, "Only tickers that passed");
+  results_cmd->add_option("--sort", results.sort_by, "score, ticker, passed or a metric name");
+  results_cmd->add_option("--output", results.output, "table, json or csv")->transform(CLI::CheckedTransformer(outputs));
+
+  SynthCommandOptions synth;
+  auto* data_cmd = app.add_subcommand("data", "Market data tools");
+  data_cmd->require_subcommand(1);
+  auto* synth_cmd = data_cmd->add_subcommand("synth", "Write a deterministic synthetic universe of CSV files");
+  synth_cmd->add_option("--out", synth.out, "Folder to write")->required();
+  size_t ticker_count = 0;
+  auto* count_option = synth_cmd->add_option("--tickers", ticker_count, "How many tickers (S&P 500 names first)")
+                           ->check(CLI::Range(1, 100000));
+  synth_cmd->add_option("--universe", synth.universe, "sp500");
+  synth_cmd->add_option("--days", synth.days, "Trading days per ticker")->check(CLI::Range(1, 100000));
+  synth_cmd->add_option("--seed", synth.seed, "Random seed");
 
   try {
     app.parse(argc, argv);
@@ -52,6 +84,12 @@ int main(int argc, char** argv) {
 
   if (*list) return ListCommand(plugins, json);
   if (*describe) return DescribeCommand(plugins, code, json);
+  if (*runs_cmd) return RunsCommand(runs);
+  if (*results_cmd) return ResultsCommand(results);
+  if (*data_cmd) {
+    if (*count_option) synth.ticker_count = ticker_count;
+    return DataSynthCommand(synth);
+  }
   for (const std::string& assignment : sets) {
     const size_t eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -60,5 +98,6 @@ int main(int argc, char** argv) {
     }
     run.sets.emplace_back(assignment.substr(0, eq), assignment.substr(eq + 1));
   }
+  if (*progress_option) run.progress = progress_mode;
   return RunCommand(plugins, run);
 }

@@ -1,12 +1,14 @@
 // Terminal output of the CLI: the live progress display and the results table.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "progress/progress_sink.h"
+#include "store/run_store.h"
 
 namespace stratrun {
 
@@ -14,7 +16,8 @@ enum class ProgressMode { kBar, kJson, kNone };
 enum class OutputFormat { kTable, kJson, kCsv };
 
 /// Shows a run's progress on the terminal and keeps its result rows.
-///   kBar:  one self-rewriting line on stderr (done/total, ticker, rate, ETA).
+///   kBar:  one self-rewriting line on stderr (done/total, stage, ticker, rate, ETA,
+///          passed), redrawn at most every 50 ms so that drawing never limits a run.
 ///   kJson: the seed's `PROGRESS:{json}` line on stdout per event.
 class TerminalSink : public ProgressSink {
  public:
@@ -29,9 +32,15 @@ class TerminalSink : public ProgressSink {
   ProgressMode mode_;
   std::mutex mutex_;
   std::vector<ResultRow> rows_;
+  std::chrono::steady_clock::time_point last_draw_{};  // guarded by the run's call order
 };
 
-/// Prints rows sorted by score (highest first, not-evaluated last).
-void PrintResults(std::vector<ResultRow> rows, OutputFormat format, std::FILE* out);
+/// Prints rows as a table (ticker, score, verdict, reasons), JSON or CSV (every metric a
+/// column). With `sort_by_score`, highest score first and not-evaluated rows last;
+/// otherwise in the given order.
+void PrintResults(std::vector<ResultRow> rows, OutputFormat format, std::FILE* out, bool sort_by_score = true);
+
+/// Prints runs as a table or as a JSON array.
+void PrintRuns(const std::vector<RunRecord>& runs, bool json, std::FILE* out);
 
 }  // namespace stratrun

@@ -1,0 +1,91 @@
+#include "data/bar_cache.h"
+
+#include <sys/stat.h>
+
+namespace stratrun {
+
+BarCache::BarCache(std::shared_ptr<CsvBarSource> files, BarCacheOptions options)
+    : files_(std::move(files)), options_(options) {}
+
+size_t BarCache::BytesOf(const BarSeries& series) {
+  return sizeof(BarSeries) + series.day.capacity() * sizeof(int32_t) +
+         (series.open.capacity() + series.high.capacity() + series.low.capacity() + series.close.capacity() +
+          series.adj_close.capacity() + series.volume.capacity()) *
+             sizeof(double);
+}
+
+bool BarCache::Stat(const std::filesystem::path& file, FileStamp* stamp) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return false;
+  stamp->size = static_cast<uintmax_t>(st.st_size);
+  stamp->mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  stamp->inode = static_cast<uint64_t>(st.st_ino);
+  return true;
+}
+
+Result<std::shared_ptr<const BarSeries>> BarCache::Load(std::string_view ticker_view) {
+  const std::string ticker(ticker_view);
+  FileStamp stamp;
+  const bool exists = Stat(files_->FileFor(ticker), &stamp);
+  {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      auto it = entries_.find(ticker);
+      if (it != entries_.end() && exists && it->second.stamp == stamp) {
+        ++stats_.hits;
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+        return it->second.series;
+      }
+      if (it != entries_.end()) EraseLocked(it);  // changed or gone
+      auto flight = in_flight_.find(ticker);
+      if (!exists || flight == in_flight_.end()) break;
+      if (!(flight->second == stamp)) break;  // another thread parses another version: do ours
+      parsed_.wait(lock);                     // the same version is being parsed: wait for it
+    }
+    ++stats_.misses;
+    if (exists) in_flight_[ticker] = stamp;
+  }
+
+  auto loaded = files_->Load(ticker);  // outside the lock: parsing takes a while
+  std::lock_guard lock(mutex_);
+  if (auto flight = in_flight_.find(ticker); flight != in_flight_.end() && flight->second == stamp) {
+    in_flight_.erase(flight);
+  }
+  parsed_.notify_all();
+  if (!loaded) return loaded.status();
+  // Keep it only if the file still is what was stat()ed before parsing started.
+  FileStamp after;
+  if (exists && Stat(files_->FileFor(ticker), &after) && after == stamp) InsertLocked(ticker, stamp, *loaded);
+  return *loaded;
+}
+
+std::vector<std::string> BarCache::ListTickers() { return files_->ListTickers(); }
+
+void BarCache::InsertLocked(const std::string& ticker, FileStamp stamp, std::shared_ptr<const BarSeries> series) {
+  if (auto it = entries_.find(ticker); it != entries_.end()) EraseLocked(it);
+  const size_t bytes = BytesOf(*series);
+  if (bytes > options_.max_bytes) return;
+  while (bytes_ + bytes > options_.max_bytes && !lru_.empty()) {
+    EraseLocked(entries_.find(lru_.back()));
+    ++stats_.evictions;
+  }
+  lru_.push_front(ticker);
+  entries_.emplace(ticker, Entry{stamp, std::move(series), bytes, lru_.begin()});
+  bytes_ += bytes;
+}
+
+void BarCache::EraseLocked(std::unordered_map<std::string, Entry>::iterator it) {
+  bytes_ -= it->second.bytes;
+  lru_.erase(it->second.lru);
+  entries_.erase(it);
+}
+
+BarCacheStats BarCache::stats() const {
+  std::lock_guard lock(mutex_);
+  BarCacheStats s = stats_;
+  s.entries = entries_.size();
+  s.bytes = bytes_;
+  return s;
+}
+
+}  // namespace stratrun

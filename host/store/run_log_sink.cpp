@@ -1,0 +1,220 @@
+#include "store/run_log_sink.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "common/logging.h"
+
+namespace stratrun {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kFirstRetryDelay{50};
+constexpr std::chrono::milliseconds kMaxRetryDelay{1000};
+
+RunState FinalState(EventType type) {
+  switch (type) {
+    case EventType::kCompleted: return RunState::kCompleted;
+    case EventType::kCancelled: return RunState::kCancelled;
+    default: return RunState::kError;
+  }
+}
+
+template <typename T>
+void MoveAppend(std::vector<T>& to, std::vector<T>& from) {
+  if (to.empty()) {
+    to.swap(from);  // `from` keeps `to`'s (cleared) capacity for the next items
+  } else {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    from.clear();
+  }
+}
+
+/// A zero interval or batch size would make the writer spin: both are at least 1.
+RunLogSinkOptions Sane(RunLogSinkOptions options) {
+  options.flush_interval = std::max(options.flush_interval, std::chrono::milliseconds(1));
+  options.batch_size = std::max<size_t>(options.batch_size, 1);
+  return options;
+}
+
+}  // namespace
+
+RunLogSink::RunLogSink(RunStore& store, RunRecord run, Options options)
+    : store_(store), options_(Sane(options)), run_id_(run.run_id), run_(std::move(run)) {
+  events_.reserve(std::min<size_t>(options_.batch_size, 4096));
+  rows_.reserve(std::min<size_t>(options_.batch_size, 4096));
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+RunLogSink::~RunLogSink() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    flush_wanted_ = received_;
+  }
+  wake_writer_.notify_one();
+  writer_.join();
+}
+
+void RunLogSink::OnEvent(const ProgressEvent& event) noexcept {
+  bool terminal = false;
+  try {
+    std::unique_lock lock(mutex_);
+    events_.push_back(event);
+    ++received_;
+    terminal = IsTerminal(event.type);
+    const bool first = received_ == 1;
+    const bool full = events_.size() + rows_.size() == options_.batch_size;
+    if (first) flush_wanted_ = std::max(flush_wanted_, received_);  // show "running" promptly
+    lock.unlock();
+    if (first || full) wake_writer_.notify_one();
+  } catch (const std::exception& e) {
+    Logger("store")->error("run {}: could not queue event {}: {}", run_id_, event.seq, e.what());
+    return;
+  }
+  if (terminal) {
+    if (auto status = Flush(); !status.ok()) {
+      Logger("store")->error("run {}: log not durable at the end of the run: {}", run_id_, status.message());
+    }
+  }
+}
+
+void RunLogSink::OnResult(const std::string& run_id, const ResultRow& row) noexcept {
+  try {
+    std::unique_lock lock(mutex_);
+    if (run_id != run_id_ && !warned_other_run_) {
+      warned_other_run_ = true;
+      Logger("store")->warn("run {}: got a result of run {}; storing it under {}", run_id_, run_id, run_id_);
+    }
+    rows_.push_back(row);
+    ++received_;
+    const bool full = events_.size() + rows_.size() == options_.batch_size;
+    lock.unlock();
+    if (full) wake_writer_.notify_one();
+  } catch (const std::exception& e) {
+    Logger("store")->error("run {}: could not queue result {}: {}", run_id_, row.ticker, e.what());
+  }
+}
+
+Status RunLogSink::Flush() {
+  std::unique_lock lock(mutex_);
+  const uint64_t mark = received_;
+  if (durable_ >= mark) return Status::Ok();
+  flush_wanted_ = std::max(flush_wanted_, mark);
+  wake_writer_.notify_one();
+  // The writer signals after every attempt, so a persistent failure is noticed within one
+  // retry delay of give_up_after.
+  written_.wait(lock, [&] {
+    return durable_ >= mark ||
+           (failing_since_ && SteadyClock::now() - *failing_since_ >= options_.give_up_after);
+  });
+  if (durable_ >= mark) return Status::Ok();
+  return {last_error_.code(), "run " + run_id_ + ": log not written: " + last_error_.message()};
+}
+
+void RunLogSink::Apply(std::span<const ProgressEvent> events, std::span<const ResultRow> rows) {
+  for (const ProgressEvent& event : events) {
+    if (!IsFinished(run_.status)) {
+      if (IsTerminal(event.type)) {
+        run_.status = FinalState(event.type);
+        run_.finished_at = event.timestamp;
+        run_.error_code = event.error_code;
+        run_.error_message = event.type == EventType::kCompleted ? std::string() : event.message;
+      } else if (run_.status == RunState::kQueued || run_.status == RunState::kStarting) {
+        run_.status = RunState::kRunning;
+      }
+    }
+    if (!run_.started_at) run_.started_at = event.timestamp;
+    if (event.total_items) run_.total_items = *event.total_items;
+    if (event.completed_items) run_.completed_items = *event.completed_items;
+    if (event.progress_percent) run_.progress_percent = *event.progress_percent;
+    if (!event.stage.empty()) run_.current_stage = event.stage;
+  }
+  for (const ResultRow& row : rows) {
+    auto [it, inserted] = passed_by_ticker_.try_emplace(row.ticker, row.passed);
+    if (inserted) {
+      passed_count_ += row.passed ? 1 : 0;
+    } else if (it->second != row.passed) {
+      passed_count_ += row.passed ? 1 : -1;
+      it->second = row.passed;
+    }
+  }
+  if (!rows.empty()) {
+    run_.result_count = static_cast<int64_t>(passed_by_ticker_.size());
+    run_.passed_count = passed_count_;
+  }
+}
+
+void RunLogSink::WriterLoop() {
+  auto log = Logger("store");
+  std::vector<ProgressEvent> batch_events;  // taken, not yet durable (kept across failures)
+  std::vector<ResultRow> batch_rows;
+  batch_events.reserve(std::min<size_t>(options_.batch_size, 4096));
+  batch_rows.reserve(std::min<size_t>(options_.batch_size, 4096));
+  auto retry_delay = kFirstRetryDelay;
+  int failures = 0;
+
+  std::unique_lock lock(mutex_);
+  auto next_write = SteadyClock::now() + options_.flush_interval;
+  for (;;) {
+    if (failures == 0) {
+      wake_writer_.wait_until(lock, next_write, [&] {
+        return stopping_ || flush_wanted_ > taken_ || events_.size() + rows_.size() >= options_.batch_size;
+      });
+    } else {
+      // Retrying: wait out the delay whatever arrives (a stop included), then try again.
+      const auto retry_at = SteadyClock::now() + retry_delay;
+      while (SteadyClock::now() < retry_at) wake_writer_.wait_until(lock, retry_at);
+    }
+
+    // Take everything queued; fold it into the run record.
+    const size_t old_events = batch_events.size();
+    const size_t old_rows = batch_rows.size();
+    MoveAppend(batch_events, events_);
+    MoveAppend(batch_rows, rows_);
+    taken_ = received_;
+    const uint64_t mark = taken_;
+    const bool stopping = stopping_;
+    if (batch_events.empty() && batch_rows.empty()) {
+      if (stopping) return;
+      next_write = SteadyClock::now() + options_.flush_interval;
+      continue;
+    }
+    lock.unlock();
+
+    Apply(std::span(batch_events).subspan(old_events), std::span(batch_rows).subspan(old_rows));
+    Status status = store_.AppendBatch(run_, batch_events, batch_rows);
+
+    lock.lock();
+    if (status.ok()) {
+      if (failures > 0) log->info("run {}: log writes recovered after {} failed attempts", run_id_, failures);
+      durable_ = std::max(durable_, mark);
+      batch_events.clear();
+      batch_rows.clear();
+      failures = 0;
+      retry_delay = kFirstRetryDelay;
+      failing_since_.reset();
+      last_error_ = Status::Ok();
+      next_write = SteadyClock::now() + options_.flush_interval;
+    } else {
+      ++failures;
+      if (!failing_since_) failing_since_ = SteadyClock::now();
+      last_error_ = status;
+      if (failures == 1 || failures % 10 == 0) {
+        log->warn("run {}: writing {} events and {} results failed (attempt {}), will retry: {}", run_id_,
+                  batch_events.size(), batch_rows.size(), failures, status.message());
+      }
+      retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
+      if (stopping_ && SteadyClock::now() - *failing_since_ >= options_.give_up_after) {
+        log->error("run {}: giving up: {} events and {} results were not logged: {}", run_id_,
+                   batch_events.size() + events_.size(), batch_rows.size() + rows_.size(), status.message());
+        written_.notify_all();
+        return;
+      }
+    }
+    written_.notify_all();
+  }
+}
+
+}  // namespace stratrun

@@ -1,0 +1,635 @@
+#include "store/run_store.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <system_error>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/logging.h"
+#include "store/sqlite.h"
+
+namespace stratrun {
+namespace {
+
+using TimePoint = std::chrono::system_clock::time_point;
+using sqlite::Database;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// ---- schema -----------------------------------------------------------------------------
+
+/// kMigrations[i] takes the schema from version i to i + 1. Append only; never edit a
+/// migration that has shipped.
+constexpr std::array<std::string_view, kRunStoreSchemaVersion> kMigrations = {
+    // 1: runs, results, events.
+    R"sql(
+CREATE TABLE strategy_run (
+  run_id           TEXT PRIMARY KEY NOT NULL,
+  strategy_code    TEXT NOT NULL,
+  plugin_version   TEXT NOT NULL DEFAULT '',
+  plugin_sha256    TEXT NOT NULL DEFAULT '',
+  parameters_json  TEXT NOT NULL DEFAULT '{}',
+  status           TEXT NOT NULL,
+  priority         TEXT NOT NULL DEFAULT 'normal',
+  source           TEXT NOT NULL DEFAULT 'cli',
+  error_code       TEXT,
+  error_message    TEXT,
+  created_at       TEXT NOT NULL,
+  started_at       TEXT,
+  finished_at      TEXT,
+  total_items      INTEGER NOT NULL DEFAULT 0,
+  completed_items  INTEGER NOT NULL DEFAULT 0,
+  result_count     INTEGER NOT NULL DEFAULT 0,
+  passed_count     INTEGER NOT NULL DEFAULT 0,
+  progress_percent REAL NOT NULL DEFAULT 0,
+  current_stage    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX strategy_run_by_created ON strategy_run (created_at);
+CREATE INDEX strategy_run_by_status ON strategy_run (status, created_at);
+CREATE INDEX strategy_run_by_strategy ON strategy_run (strategy_code, created_at);
+CREATE INDEX strategy_run_by_strategy_finished ON strategy_run (strategy_code, status, finished_at);
+
+CREATE TABLE strategy_result (
+  run_id       TEXT NOT NULL REFERENCES strategy_run (run_id) ON DELETE CASCADE,
+  ticker       TEXT NOT NULL,
+  score        REAL,
+  passed       INTEGER NOT NULL,
+  metrics_json TEXT NOT NULL DEFAULT '{}',
+  reasons_json TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (run_id, ticker)
+) WITHOUT ROWID;
+CREATE INDEX strategy_result_by_passed_score ON strategy_result (run_id, passed, score);
+
+CREATE TABLE run_event (
+  run_id     TEXT NOT NULL REFERENCES strategy_run (run_id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,
+  event_type TEXT NOT NULL,
+  json       TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+)sql",
+};
+
+constexpr std::string_view kRunColumns =
+    "run_id, strategy_code, plugin_version, plugin_sha256, parameters_json, status, priority, source, "
+    "error_code, error_message, created_at, started_at, finished_at, total_items, completed_items, "
+    "result_count, passed_count, progress_percent, current_stage";
+
+constexpr std::array kAllStates = {RunState::kQueued,    RunState::kStarting,  RunState::kRunning, RunState::kCompleting,
+                                   RunState::kCompleted, RunState::kCancelled, RunState::kError};
+constexpr std::array kAllEventTypes = {EventType::kStarted,        EventType::kProgress,  EventType::kTickerCompleted,
+                                       EventType::kStageCompleted, EventType::kCompleted, EventType::kError,
+                                       EventType::kCancelled};
+
+Status WithContext(const Status& status, std::string_view what) {
+  return {status.code(), std::string(what) + ": " + status.message(), status.field()};
+}
+
+// ---- conversions ------------------------------------------------------------------------
+
+std::optional<TimePoint> ParseTimestamp(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
+  char zone = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &s, &ms, &zone) != 8 ||
+      zone != 'Z') {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                                        std::chrono::day{static_cast<unsigned>(d)}};
+  if (!day.ok() || h > 23 || mi > 59 || s > 60 || ms > 999) return std::nullopt;
+  return TimePoint(std::chrono::sys_days(day).time_since_epoch() + std::chrono::hours(h) +
+                   std::chrono::minutes(mi) + std::chrono::seconds(s) + std::chrono::milliseconds(ms));
+}
+
+std::optional<std::string> FormatOptional(const std::optional<TimePoint>& time) {
+  if (!time) return std::nullopt;
+  return FormatTimestamp(*time);
+}
+
+std::optional<std::string> NullIfEmpty(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
+std::optional<RunState> ParseRunState(std::string_view name) {
+  for (RunState state : kAllStates) {
+    if (RunStateName(state) == name) return state;
+  }
+  return std::nullopt;
+}
+
+std::optional<EventType> ParseEventType(std::string_view name) {
+  for (EventType type : kAllEventTypes) {
+    if (EventTypeName(type) == name) return type;
+  }
+  return std::nullopt;
+}
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+std::string MetricsJson(const Metrics& metrics) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  for (const auto& [name, value] : metrics) {
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    if (std::isfinite(value)) {
+      w.Double(value);
+    } else {
+      w.Null();
+    }
+  }
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string ReasonsJson(const std::vector<std::string>& reasons) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartArray();
+  for (const auto& reason : reasons) w.String(reason.data(), static_cast<rapidjson::SizeType>(reason.size()));
+  w.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+Result<rapidjson::Document> ParseJson(const std::string& text, std::string_view what) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (doc.HasParseError()) return Status(StatusCode::kDataError, "stored " + std::string(what) + " is not json");
+  return doc;
+}
+
+Result<Metrics> ParseMetrics(const std::string& text) {
+  auto doc = ParseJson(text, "metrics");
+  if (!doc) return doc.status();
+  if (!doc->IsObject()) return Status(StatusCode::kDataError, "stored metrics are not a json object");
+  Metrics metrics;
+  metrics.reserve(doc->MemberCount());
+  for (const auto& member : doc->GetObject()) {
+    const double value = member.value.IsNumber() ? member.value.GetDouble() : std::numeric_limits<double>::quiet_NaN();
+    metrics.emplace_back(std::string(member.name.GetString(), member.name.GetStringLength()), value);
+  }
+  return metrics;
+}
+
+Result<std::vector<std::string>> ParseReasons(const std::string& text) {
+  auto doc = ParseJson(text, "reasons");
+  if (!doc) return doc.status();
+  if (!doc->IsArray()) return Status(StatusCode::kDataError, "stored reasons are not a json array");
+  std::vector<std::string> reasons;
+  reasons.reserve(doc->Size());
+  for (const auto& reason : doc->GetArray()) {
+    if (reason.IsString()) reasons.emplace_back(reason.GetString(), reason.GetStringLength());
+  }
+  return reasons;
+}
+
+Status ValidateRun(const RunRecord& run) {
+  if (run.run_id.empty()) return InvalidArgument("run id is empty", "run_id");
+  if (run.priority != "high" && run.priority != "normal" && run.priority != "low") {
+    return InvalidArgument("unknown priority \"" + run.priority + "\" (high, normal or low)", "priority");
+  }
+  if (run.source != "cli" && run.source != "api") {
+    return InvalidArgument("unknown source \"" + run.source + "\" (cli or api)", "source");
+  }
+  return Status::Ok();
+}
+
+/// Reads one strategy_run row selected as kRunColumns.
+Result<RunRecord> ReadRun(const Statement& row) {
+  RunRecord run;
+  run.run_id = row.Text(0);
+  run.strategy_code = row.Text(1);
+  run.plugin_version = row.Text(2);
+  run.plugin_sha256 = row.Text(3);
+  run.parameters_json = row.Text(4);
+  const std::string status = row.Text(5);
+  const auto state = ParseRunState(status);
+  if (!state) return Status(StatusCode::kDataError, "run " + run.run_id + " has unknown status \"" + status + "\"");
+  run.status = *state;
+  run.priority = row.Text(6);
+  run.source = row.Text(7);
+  run.error_code = row.Text(8);
+  run.error_message = row.Text(9);
+  const auto time_column = [&](int column) -> Result<std::optional<TimePoint>> {
+    auto text = row.OptionalText(column);
+    if (!text) return std::optional<TimePoint>();
+    auto time = ParseTimestamp(*text);
+    if (!time) return Status(StatusCode::kDataError, "run " + run.run_id + " has a bad timestamp \"" + *text + "\"");
+    return std::optional<TimePoint>(time);
+  };
+  auto created = time_column(10);
+  if (!created) return created.status();
+  run.created_at = created->value_or(TimePoint{});
+  auto started = time_column(11);
+  if (!started) return started.status();
+  run.started_at = *started;
+  auto finished = time_column(12);
+  if (!finished) return finished.status();
+  run.finished_at = *finished;
+  run.total_items = row.Int64(13);
+  run.completed_items = row.Int64(14);
+  run.result_count = row.Int64(15);
+  run.passed_count = row.Int64(16);
+  run.progress_percent = row.Double(17);
+  run.current_stage = row.Text(18);
+  return run;
+}
+
+/// Steps `statement` through its rows, reading each with `read` (returning Result<T>).
+template <typename T, typename Read>
+Result<std::vector<T>> ReadAll(Statement& statement, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = statement.Step();
+    if (!row) return row.status();
+    if (!*row) return out;
+    auto value = read(statement);
+    if (!value) return value.status();
+    out.push_back(std::move(*value));
+  }
+}
+
+std::string RunFilterWhere(const RunFilter& filter) {
+  std::string where = " WHERE 1 = 1";
+  if (filter.status) where += " AND status = :status";
+  if (!filter.strategy_code.empty()) where += " AND strategy_code = :strategy_code";
+  return where;
+}
+
+void BindRunFilter(Statement& statement, const RunFilter& filter) {
+  if (filter.status) statement.Bind(":status", RunStateName(*filter.status));
+  if (!filter.strategy_code.empty()) statement.Bind(":strategy_code", filter.strategy_code);
+}
+
+int64_t LimitOrAll(int64_t limit) { return limit < 0 ? -1 : limit; }
+int64_t OffsetOrZero(int64_t offset) { return offset < 0 ? 0 : offset; }
+
+}  // namespace
+
+// ---- RunStore ---------------------------------------------------------------------------
+
+RunStore::RunStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+
+RunStore::~RunStore() = default;
+
+Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& path) {
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return Internal("create folder " + path.parent_path().string() + ": " + ec.message());
+  }
+  auto db = Database::Open(path);
+  if (!db) return db.status();
+  std::unique_ptr<RunStore> store(new RunStore(std::move(*db)));
+  if (auto status = store->Migrate(); !status.ok()) return WithContext(status, "database " + path.string());
+  return store;
+}
+
+Status RunStore::Migrate() {
+  std::lock_guard lock(mutex_);
+  const auto read_version = [&]() -> Result<int> {
+    auto pragma = db_->PrepareCached("PRAGMA user_version");
+    if (!pragma) return pragma.status();
+    auto row = (*pragma)->Step();
+    if (!row) return row.status();
+    return static_cast<int>((*pragma)->Int64(0));
+  };
+  for (;;) {
+    auto version = read_version();
+    if (!version) return version.status();
+    if (*version == kRunStoreSchemaVersion) return Status::Ok();
+    if (*version > kRunStoreSchemaVersion) {
+      return {StatusCode::kUnsupported, "database schema version " + std::to_string(*version) +
+                                            " is newer than this stratrun supports (" +
+                                            std::to_string(kRunStoreSchemaVersion) + ")"};
+    }
+    // Another process may be migrating too: take the write lock, then look again.
+    auto tx = Transaction::Begin(*db_);
+    if (!tx) return tx.status();
+    auto locked_version = read_version();
+    if (!locked_version) return locked_version.status();
+    if (*locked_version != *version) continue;  // someone else moved it on; re-check
+    const int target = *version + 1;
+    if (auto status = db_->Exec(kMigrations[static_cast<size_t>(*version)]); !status.ok()) {
+      return WithContext(status, "migration to schema version " + std::to_string(target));
+    }
+    if (auto status = db_->Exec("PRAGMA user_version = " + std::to_string(target)); !status.ok()) return status;
+    if (auto status = tx->Commit(); !status.ok()) return status;
+    Logger("store")->info("database schema migrated to version {}", target);
+  }
+}
+
+Status RunStore::CreateRun(const RunRecord& run) {
+  if (auto status = ValidateRun(run); !status.ok()) return status;
+  std::lock_guard lock(mutex_);
+  auto insert = db_->PrepareCached(
+      "INSERT INTO strategy_run (" + std::string(kRunColumns) +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+  if (!insert) return insert.status();
+  (*insert)
+      ->Bind(1, run.run_id)
+      .Bind(2, run.strategy_code)
+      .Bind(3, run.plugin_version)
+      .Bind(4, run.plugin_sha256)
+      .Bind(5, run.parameters_json)
+      .Bind(6, RunStateName(run.status))
+      .Bind(7, run.priority)
+      .Bind(8, run.source)
+      .Bind(9, NullIfEmpty(run.error_code))
+      .Bind(10, NullIfEmpty(run.error_message))
+      .Bind(11, FormatTimestamp(run.created_at))
+      .Bind(12, FormatOptional(run.started_at))
+      .Bind(13, FormatOptional(run.finished_at))
+      .Bind(14, run.total_items)
+      .Bind(15, run.completed_items)
+      .Bind(16, run.result_count)
+      .Bind(17, run.passed_count)
+      .Bind(18, run.progress_percent)
+      .Bind(19, run.current_stage);
+  if (auto status = (*insert)->Run(); !status.ok()) {
+    if (status.code() == StatusCode::kAlreadyExists) {
+      return {StatusCode::kAlreadyExists, "run " + run.run_id + " already exists", "run_id"};
+    }
+    return WithContext(status, "create run " + run.run_id);
+  }
+  return Status::Ok();
+}
+
+Status RunStore::WriteRun(const RunRecord& run) {
+  auto update = db_->PrepareCached(
+      "UPDATE strategy_run SET strategy_code = ?2, plugin_version = ?3, plugin_sha256 = ?4, parameters_json = ?5, "
+      "status = ?6, priority = ?7, source = ?8, error_code = ?9, error_message = ?10, started_at = ?11, "
+      "finished_at = ?12, total_items = ?13, completed_items = ?14, result_count = ?15, passed_count = ?16, "
+      "progress_percent = ?17, current_stage = ?18 WHERE run_id = ?1");
+  if (!update) return update.status();
+  (*update)
+      ->Bind(1, run.run_id)
+      .Bind(2, run.strategy_code)
+      .Bind(3, run.plugin_version)
+      .Bind(4, run.plugin_sha256)
+      .Bind(5, run.parameters_json)
+      .Bind(6, RunStateName(run.status))
+      .Bind(7, run.priority)
+      .Bind(8, run.source)
+      .Bind(9, NullIfEmpty(run.error_code))
+      .Bind(10, NullIfEmpty(run.error_message))
+      .Bind(11, FormatOptional(run.started_at))
+      .Bind(12, FormatOptional(run.finished_at))
+      .Bind(13, run.total_items)
+      .Bind(14, run.completed_items)
+      .Bind(15, run.result_count)
+      .Bind(16, run.passed_count)
+      .Bind(17, run.progress_percent)
+      .Bind(18, run.current_stage);
+  if (auto status = (*update)->Run(); !status.ok()) return WithContext(status, "update run " + run.run_id);
+  if (db_->Changes() == 0) return NotFound("run " + run.run_id + " not found", "run_id");
+  return Status::Ok();
+}
+
+Status RunStore::UpdateRun(const RunRecord& run) {
+  if (auto status = ValidateRun(run); !status.ok()) return status;
+  std::lock_guard lock(mutex_);
+  return WriteRun(run);
+}
+
+Status RunStore::WriteEvents(std::span<const ProgressEvent> events) {
+  if (events.empty()) return Status::Ok();
+  auto insert = db_->PrepareCached(
+      "INSERT INTO run_event (run_id, seq, event_type, json) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (run_id, seq) DO NOTHING");
+  if (!insert) return insert.status();
+  for (const ProgressEvent& event : events) {
+    (*insert)->Reset();
+    (*insert)
+        ->Bind(1, event.run_id)
+        .Bind(2, static_cast<int64_t>(event.seq))
+        .Bind(3, EventTypeName(event.type))
+        .Bind(4, ToJson(event));
+    if (auto status = (*insert)->Run(); !status.ok()) {
+      if (db_->LastErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return NotFound("append events: run " + event.run_id + " not found", "run_id");
+      }
+      return WithContext(status, "append event " + std::to_string(event.seq) + " of run " + event.run_id);
+    }
+  }
+  return Status::Ok();
+}
+
+Status RunStore::WriteResults(const std::string& run_id, std::span<const ResultRow> rows) {
+  if (rows.empty()) return Status::Ok();
+  auto upsert = db_->PrepareCached(
+      "INSERT INTO strategy_result (run_id, ticker, score, passed, metrics_json, reasons_json) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT (run_id, ticker) DO UPDATE SET score = excluded.score, passed = excluded.passed, "
+      "metrics_json = excluded.metrics_json, reasons_json = excluded.reasons_json");
+  if (!upsert) return upsert.status();
+  for (const ResultRow& row : rows) {
+    (*upsert)->Reset();
+    (*upsert)->Bind(1, run_id).Bind(2, row.ticker);
+    if (std::isnan(row.score)) {
+      (*upsert)->Bind(3, nullptr);
+    } else {
+      (*upsert)->Bind(3, row.score);
+    }
+    (*upsert)->Bind(4, row.passed ? 1 : 0).Bind(5, MetricsJson(row.metrics)).Bind(6, ReasonsJson(row.reasons));
+    if (auto status = (*upsert)->Run(); !status.ok()) {
+      if (db_->LastErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return NotFound("append results: run " + run_id + " not found", "run_id");
+      }
+      return WithContext(status, "append result " + row.ticker + " of run " + run_id);
+    }
+  }
+  return Status::Ok();
+}
+
+Status RunStore::AppendEvents(std::span<const ProgressEvent> events) {
+  if (events.empty()) return Status::Ok();
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::Begin(*db_);
+  if (!tx) return tx.status();
+  if (auto status = WriteEvents(events); !status.ok()) return status;
+  return tx->Commit();
+}
+
+Status RunStore::AppendResults(const std::string& run_id, std::span<const ResultRow> rows) {
+  if (rows.empty()) return Status::Ok();
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::Begin(*db_);
+  if (!tx) return tx.status();
+  if (auto status = WriteResults(run_id, rows); !status.ok()) return status;
+  return tx->Commit();
+}
+
+Status RunStore::AppendBatch(const RunRecord& run, std::span<const ProgressEvent> events,
+                             std::span<const ResultRow> rows) {
+  if (auto status = ValidateRun(run); !status.ok()) return status;
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::Begin(*db_);
+  if (!tx) return tx.status();
+  if (auto status = WriteEvents(events); !status.ok()) return status;
+  if (auto status = WriteResults(run.run_id, rows); !status.ok()) return status;
+  if (auto status = WriteRun(run); !status.ok()) return status;
+  return tx->Commit();
+}
+
+Result<std::optional<RunRecord>> RunStore::GetRun(const std::string& run_id) {
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run WHERE run_id = ?1");
+  if (!select) return select.status();
+  (*select)->Bind(1, run_id);
+  auto row = (*select)->Step();
+  if (!row) return WithContext(row.status(), "get run " + run_id);
+  if (!*row) return std::optional<RunRecord>();
+  auto run = ReadRun(**select);
+  if (!run) return run.status();
+  return std::optional<RunRecord>(std::move(*run));
+}
+
+Result<std::vector<RunRecord>> RunStore::ListRuns(const RunFilter& filter) {
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run" +
+                                   RunFilterWhere(filter) +
+                                   " ORDER BY created_at DESC, rowid DESC LIMIT :limit OFFSET :offset");
+  if (!select) return select.status();
+  BindRunFilter(**select, filter);
+  (*select)->Bind(":limit", LimitOrAll(filter.limit)).Bind(":offset", OffsetOrZero(filter.offset));
+  auto runs = ReadAll<RunRecord>(**select, ReadRun);
+  if (!runs) return WithContext(runs.status(), "list runs");
+  return runs;
+}
+
+Result<int64_t> RunStore::CountRuns(const RunFilter& filter) {
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached("SELECT count(*) FROM strategy_run" + RunFilterWhere(filter));
+  if (!select) return select.status();
+  BindRunFilter(**select, filter);
+  auto row = (*select)->Step();
+  if (!row) return WithContext(row.status(), "count runs");
+  return (*select)->Int64(0);
+}
+
+Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uint64_t after_seq, int64_t limit) {
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached(
+      "SELECT seq, event_type, json FROM run_event WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  if (!select) return select.status();
+  const auto after = static_cast<int64_t>(std::min<uint64_t>(after_seq, std::numeric_limits<int64_t>::max()));
+  (*select)->Bind(1, run_id).Bind(2, after).Bind(3, LimitOrAll(limit));
+  auto events = ReadAll<StoredEvent>(**select, [](const Statement& row) -> Result<StoredEvent> {
+    const std::string type_name = row.Text(1);
+    const auto type = ParseEventType(type_name);
+    if (!type) return Status(StatusCode::kDataError, "stored event has unknown type \"" + type_name + "\"");
+    return StoredEvent{static_cast<uint64_t>(row.Int64(0)), *type, row.Text(2)};
+  });
+  if (!events) return WithContext(events.status(), "events of run " + run_id);
+  return events;
+}
+
+Result<uint64_t> RunStore::LastSeq(const std::string& run_id) {
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached("SELECT coalesce(max(seq), 0) FROM run_event WHERE run_id = ?1");
+  if (!select) return select.status();
+  (*select)->Bind(1, run_id);
+  auto row = (*select)->Step();
+  if (!row) return WithContext(row.status(), "last event of run " + run_id);
+  return static_cast<uint64_t>((*select)->Int64(0));
+}
+
+Result<std::vector<ResultRow>> RunStore::Results(const std::string& run_id, const ResultQuery& query) {
+  const std::string_view dir = query.descending ? " DESC" : " ASC";
+  std::string order;
+  std::optional<std::string> metric_path;
+  if (query.sort_by.empty() || query.sort_by == "score") {
+    order = "score IS NULL, score" + std::string(dir) + ", ticker";
+  } else if (query.sort_by == "ticker") {
+    order = "ticker" + std::string(dir);
+  } else if (query.sort_by == "passed") {
+    order = "passed" + std::string(dir) + ", score IS NULL, score DESC, ticker";
+  } else {
+    if (query.sort_by.find('"') != std::string::npos) {
+      return InvalidArgument("cannot sort by a metric name containing '\"'", "sort_by");
+    }
+    metric_path = "$.\"" + query.sort_by + "\"";
+    order = "json_extract(metrics_json, :metric) IS NULL, json_extract(metrics_json, :metric)" + std::string(dir) +
+            ", ticker";
+  }
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached(
+      "SELECT ticker, score, passed, metrics_json, reasons_json FROM strategy_result WHERE run_id = :run_id" +
+      std::string(query.passed_only ? " AND passed = 1" : "") + " ORDER BY " + order +
+      " LIMIT :limit OFFSET :offset");
+  if (!select) return select.status();
+  (*select)->Bind(":run_id", run_id).Bind(":limit", LimitOrAll(query.limit)).Bind(":offset", OffsetOrZero(query.offset));
+  if (metric_path) (*select)->Bind(":metric", *metric_path);
+  auto rows = ReadAll<ResultRow>(**select, [](const Statement& row) -> Result<ResultRow> {
+    ResultRow out;
+    out.ticker = row.Text(0);
+    out.score = row.IsNull(1) ? std::numeric_limits<double>::quiet_NaN() : row.Double(1);
+    out.passed = row.Int64(2) != 0;
+    auto metrics = ParseMetrics(row.Text(3));
+    if (!metrics) return metrics.status();
+    out.metrics = std::move(*metrics);
+    auto reasons = ParseReasons(row.Text(4));
+    if (!reasons) return reasons.status();
+    out.reasons = std::move(*reasons);
+    return out;
+  });
+  if (!rows) return WithContext(rows.status(), "results of run " + run_id);
+  return rows;
+}
+
+Result<int64_t> RunStore::CountResults(const std::string& run_id, bool passed_only) {
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached("SELECT count(*) FROM strategy_result WHERE run_id = ?1" +
+                                   std::string(passed_only ? " AND passed = 1" : ""));
+  if (!select) return select.status();
+  (*select)->Bind(1, run_id);
+  auto row = (*select)->Step();
+  if (!row) return WithContext(row.status(), "count results of run " + run_id);
+  return (*select)->Int64(0);
+}
+
+Result<std::vector<RunRecord>> RunStore::RunsInStates(std::span<const RunState> states) {
+  if (states.empty()) return std::vector<RunRecord>();
+  std::string placeholders;
+  for (size_t i = 0; i < states.size(); ++i) {
+    placeholders += (i == 0 ? "?" : ", ?") + std::to_string(i + 1);
+  }
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run WHERE status IN (" +
+                                   placeholders + ") ORDER BY created_at, rowid");
+  if (!select) return select.status();
+  for (size_t i = 0; i < states.size(); ++i) (*select)->Bind(static_cast<int>(i + 1), RunStateName(states[i]));
+  auto runs = ReadAll<RunRecord>(**select, ReadRun);
+  if (!runs) return WithContext(runs.status(), "runs by state");
+  return runs;
+}
+
+Result<std::optional<double>> RunStore::AverageDurationSeconds(const std::string& strategy_code, int n) {
+  if (n <= 0) return std::optional<double>();
+  std::lock_guard lock(mutex_);
+  auto select = db_->PrepareCached(
+      "SELECT started_at, finished_at FROM strategy_run WHERE strategy_code = ?1 AND status = 'completed' "
+      "AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?2");
+  if (!select) return select.status();
+  (*select)->Bind(1, strategy_code).Bind(2, n);
+  auto durations = ReadAll<double>(**select, [](const Statement& row) -> Result<double> {
+    const auto started = ParseTimestamp(row.Text(0));
+    const auto finished = ParseTimestamp(row.Text(1));
+    if (!started || !finished) return Status(StatusCode::kDataError, "stored run has a bad timestamp");
+    return std::chrono::duration<double>(*finished - *started).count();
+  });
+  if (!durations) return WithContext(durations.status(), "average duration of " + strategy_code);
+  if (durations->empty()) return std::optional<double>();
+  double total = 0;
+  for (double seconds : *durations) total += seconds;
+  return std::optional<double>(total / static_cast<double>(durations->size()));
+}
+
+}  // namespace stratrun

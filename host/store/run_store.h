@@ -1,0 +1,152 @@
+// RunStore: the durable log of runs, their events and their per-ticker results, in one
+// SQLite file (WAL). The CLI and the HTTP server read and write runs only through it.
+//
+// Schema (version 1, PRAGMA user_version; see kMigrations in run_store.cpp):
+//   strategy_run     one row per run: every RunRecord field. Timestamps are ISO-8601 UTC
+//                    text with milliseconds ("2026-01-15T10:30:00.123Z", as in events);
+//                    an unset optional time and an empty error are NULL.
+//   strategy_result  (run_id, ticker) → score (NULL for NaN), passed, metrics_json (an
+//                    object, in the plugin's order; NaN as null), reasons_json (an array).
+//   run_event        (run_id, seq) → event_type, json (ToJson(event), exactly as streamed).
+// Results and events reference strategy_run with ON DELETE CASCADE.
+//
+//   auto store = RunStore::Open("/var/lib/stratrun/runs.db");
+//   if (!store) return store.status();
+//   (*store)->CreateRun(run);
+//   auto page = (*store)->ListRuns({.status = RunState::kCompleted, .limit = 20});
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "exec/run_state.h"
+#include "progress/progress_event.h"
+
+namespace stratrun {
+
+namespace sqlite {
+class Database;
+}
+
+struct RunRecord {
+  std::string run_id;
+  std::string strategy_code, plugin_version, plugin_sha256;
+  std::string parameters_json = "{}";     // the validated parameter values, a JSON object
+  RunState status = RunState::kQueued;
+  std::string priority = "normal";        // high | normal | low
+  std::string source = "cli";             // cli | api
+  std::string error_code, error_message;  // set for error (and a cancel reason for cancelled)
+  std::chrono::system_clock::time_point created_at{};
+  std::optional<std::chrono::system_clock::time_point> started_at, finished_at;
+  int64_t total_items = 0, completed_items = 0, result_count = 0, passed_count = 0;
+  double progress_percent = 0;
+  std::string current_stage;
+};
+
+/// Which runs ListRuns/CountRuns return. An empty strategy_code matches every strategy;
+/// a negative limit means no limit (CountRuns ignores limit and offset).
+struct RunFilter {
+  std::optional<RunState> status;
+  std::string strategy_code;
+  int64_t limit = 50;
+  int64_t offset = 0;
+};
+
+/// One logged event; `json` is ToJson(event), exactly as it was streamed.
+struct StoredEvent {
+  uint64_t seq = 0;
+  EventType type = EventType::kProgress;
+  std::string json;
+};
+
+/// Which result rows Results() returns, and in what order. sort_by is "score", "ticker",
+/// "passed" (passed rows first when descending, then by score) or the name of a metric.
+/// Rows whose score or metric is NaN or missing always come last; ties are broken by
+/// ticker (ascending). A negative limit means no limit.
+struct ResultQuery {
+  bool passed_only = false;
+  std::string sort_by = "score";
+  bool descending = true;
+  int64_t limit = -1;
+  int64_t offset = 0;
+};
+
+/// The schema version this build creates and understands.
+inline constexpr int kRunStoreSchemaVersion = 1;
+
+/// The durable log of runs, their events and their per-ticker results.
+///
+/// Thread-safe: one connection behind a mutex. Several processes may write the same file
+/// at once (a CLI run while the server runs): a locked database is waited for and
+/// retried (up to sqlite::kBusyRetryLimit), so nothing is lost; only a database locked for
+/// longer than that yields kResourceExhausted. Every method reports failures as a Status
+/// carrying SQLite's message; none throws.
+class RunStore {
+ public:
+  /// Opens or creates the database at `path` (creating parent folders), enables WAL and
+  /// applies pending migrations, each in its own transaction. A database written by a
+  /// newer stratrun is refused with kUnsupported: "database schema version N is newer than
+  /// this stratrun supports (M)".
+  static Result<std::unique_ptr<RunStore>> Open(const std::filesystem::path& path);
+
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  /// kAlreadyExists when the id is taken; kInvalidArgument for an empty id or an unknown
+  /// priority ("high", "normal", "low") or source ("cli", "api").
+  Status CreateRun(const RunRecord& run);
+  /// Writes every column but run_id and created_at; kNotFound when the run is absent.
+  Status UpdateRun(const RunRecord& run);
+  /// Appends events (of any runs) in one transaction. A (run_id, seq) already stored is
+  /// left as it is, so re-sending a batch is harmless. kNotFound for an unknown run.
+  Status AppendEvents(std::span<const ProgressEvent> events);
+  /// Inserts or replaces rows by (run_id, ticker), in one transaction. kNotFound for an
+  /// unknown run.
+  Status AppendResults(const std::string& run_id, std::span<const ResultRow> rows);
+  /// RunLogSink's batch: `run` (as UpdateRun), `events` (as AppendEvents) and `rows` (as
+  /// AppendResults for run.run_id), all in one transaction.
+  Status AppendBatch(const RunRecord& run, std::span<const ProgressEvent> events, std::span<const ResultRow> rows);
+
+  /// The run, or nullopt when there is none.
+  Result<std::optional<RunRecord>> GetRun(const std::string& run_id);
+  /// Newest created first.
+  Result<std::vector<RunRecord>> ListRuns(const RunFilter& filter);
+  Result<int64_t> CountRuns(const RunFilter& filter);
+
+  /// Events with seq > after_seq, in seq order; a negative limit means no limit.
+  Result<std::vector<StoredEvent>> Events(const std::string& run_id, uint64_t after_seq = 0, int64_t limit = -1);
+  /// The highest stored seq of the run; 0 when none.
+  Result<uint64_t> LastSeq(const std::string& run_id);
+
+  /// kInvalidArgument (field "sort_by") for a metric name containing a double quote.
+  Result<std::vector<ResultRow>> Results(const std::string& run_id, const ResultQuery& query);
+  Result<int64_t> CountResults(const std::string& run_id, bool passed_only);
+
+  /// Runs in any of `states`, oldest first (recovery after a crash, restoring the queue).
+  Result<std::vector<RunRecord>> RunsInStates(std::span<const RunState> states);
+  /// Average duration (finished − started) of the last `n` completed runs of a strategy,
+  /// in seconds; nullopt when there is none.
+  Result<std::optional<double>> AverageDurationSeconds(const std::string& strategy_code, int n = 10);
+
+ private:
+  explicit RunStore(std::unique_ptr<sqlite::Database> db);
+
+  Status Migrate();
+  Status WriteRun(const RunRecord& run);  // UPDATE; callers hold mutex_
+  Status WriteEvents(std::span<const ProgressEvent> events);
+  Status WriteResults(const std::string& run_id, std::span<const ResultRow> rows);
+
+  std::mutex mutex_;
+  std::unique_ptr<sqlite::Database> db_;
+};
+
+}  // namespace stratrun

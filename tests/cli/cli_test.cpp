@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 
 #include "support/test_support.h"
 
@@ -151,15 +154,125 @@ TEST(CliTest, ProgressJsonPrintsTheSeedsProgressLines) {
                                              "completed"}));
 }
 
-TEST(CliTest, CtrlCCancelsARunningRunWithExitCode130) {
+/// The run id a `run` printed on stderr ("run <id>: …").
+std::string RunIdOf(const std::string& err) {
+  size_t at = err.starts_with("run ") ? 0 : err.find("\nrun ");
+  if (at == std::string::npos) return "";
+  at += err[at] == '\n' ? 5 : 4;
+  return err.substr(at, err.find(':', at) - at);
+}
+
+TEST(CliTest, CtrlCCancelsARunningRunWithExitCode130AndLogsItCancelledWithItsResults) {
   StratrunProcess process({"--plugins", kGoodPluginDir.string(), "run", "paced", "--set", "events=100000", "--set",
-                           "rate_per_second=100", "--progress", "json"});
-  ASSERT_TRUE(process.WaitForOutput("\"event_type\":\"ticker_completed\"")) << process.Wait().err;
+                           "rate_per_second=200", "--progress", "json"});
+  ASSERT_TRUE(process.WaitForOutput("\"completed_items\":3,")) << process.Wait().err;
   process.Signal(SIGINT);
   auto r = process.Wait();
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_TRUE(Contains(r.out, "\"event_type\":\"cancelled\"")) << "the run must end through cancellation, not a kill";
   EXPECT_TRUE(Contains(r.err, "cancelled")) << r.err;
+
+  // The run log (the default one, private to this process's XDG_DATA_HOME) has the run,
+  // cancelled, with the results it had so far.
+  const std::string db = (process.scratch() / "xdg-data" / "stratrun" / "stratrun.db").string();
+  const std::string run_id = RunIdOf(r.err);
+  auto runs = RunStratrun({"runs", "--db", db, "--json"});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  rapidjson::Document doc;
+  doc.Parse(runs.out.c_str());
+  ASSERT_TRUE(doc.IsArray() && doc.Size() == 1) << runs.out;
+  EXPECT_STREQ(doc[0]["run_id"].GetString(), run_id.c_str());
+  EXPECT_STREQ(doc[0]["status"].GetString(), "cancelled");
+  const int64_t logged = doc[0]["result_count"].GetInt64();
+  EXPECT_GE(logged, 3);
+  auto results = RunStratrun({"results", run_id, "--db", db, "--output", "csv"});
+  ASSERT_EQ(results.exit_code, 0) << results.err;
+  EXPECT_EQ(std::count(results.out.begin(), results.out.end(), '\n'), logged + 1) << results.out;
+}
+
+TEST(CliTest, EveryRunIsLoggedAndItsResultsCanBeReadBack) {
+  testing::TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  auto run = RunStratrun({"run", "sma_trend", "--tickers", "AAPL,MSFT,NVDA", "--db", db, "--output", "csv",
+                          "--progress", "none", "--set", "min_score=0"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string run_id = RunIdOf(run.err);
+  ASSERT_EQ(run_id.size(), 36u) << run.err;
+  EXPECT_TRUE(Contains(run.err, "SYNTHETIC")) << "a run on the sample data says so: " << run.err;
+
+  auto listed = RunStratrun({"runs", "--db", db});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(Contains(listed.out, run_id)) << listed.out;
+  EXPECT_TRUE(Contains(listed.out, "completed")) << listed.out;
+
+  auto results = RunStratrun({"results", run_id, "--db", db, "--output", "csv"});
+  ASSERT_EQ(results.exit_code, 0) << results.err;
+  EXPECT_EQ(results.out, run.out) << "the logged results are the ones the run printed";
+
+  auto passed = RunStratrun({"results", run_id, "--db", db, "--passed", "--output", "json"});
+  ASSERT_EQ(passed.exit_code, 0);
+  rapidjson::Document doc;
+  doc.Parse(passed.out.c_str());
+  ASSERT_TRUE(doc.IsArray()) << passed.out;
+  for (const auto& row : doc.GetArray()) EXPECT_TRUE(row["passed"].GetBool());
+
+  auto unknown = RunStratrun({"results", "no-such-run", "--db", db});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(Contains(unknown.err, "unknown run 'no-such-run'")) << unknown.err;
+  auto bad_status = RunStratrun({"runs", "--db", db, "--status", "finished"});
+  EXPECT_EQ(bad_status.exit_code, 2);
+  EXPECT_TRUE(Contains(bad_status.err, "unknown status 'finished'")) << bad_status.err;
+}
+
+TEST(CliTest, AMissingDataFolderIsExitCode2) {
+  auto r = RunStratrun({"run", "sma_trend", "--data", "/nonexistent/market-data"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "data folder /nonexistent/market-data does not exist")) << r.err;
+}
+
+TEST(CliTest, UnknownTickersAreReportedPerTickerNotFatal) {
+  auto r = RunStratrun({"run", "sma_trend", "--tickers", "AAPL,ZZZZ", "--output", "json", "--progress", "none"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document doc;
+  doc.Parse(r.out.c_str());
+  ASSERT_TRUE(doc.IsArray() && doc.Size() == 2) << r.out;
+  EXPECT_STREQ(doc[1]["ticker"].GetString(), "ZZZZ");
+  EXPECT_TRUE(Contains(doc[1]["reasons"][0].GetString(), "no data")) << r.out;
+}
+
+TEST(CliTest, WithNoDataConfiguredTheFirstRunGeneratesTheSyntheticSampleAndSaysSo) {
+  StratrunProcess first({"run", "sma_trend", "--tickers", "AAPL", "--progress", "none"}, {"STRATRUN_DATA_DIR="});
+  auto r = first.Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "generated a SYNTHETIC sample universe")) << r.err;
+  const auto dir = first.scratch() / "xdg-data" / "stratrun" / "data";
+  EXPECT_TRUE(std::filesystem::exists(dir / "AAPL.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "MSFT.csv"));
+  EXPECT_TRUE(Contains(r.out, "AAPL")) << r.out;
+}
+
+TEST(CliTest, DataSynthWritesADeterministicUniverse) {
+  testing::TempDir dir;
+  auto a = RunStratrun({"data", "synth", "--out", (dir.path() / "a").string(), "--tickers", "5", "--days", "100"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto b = RunStratrun({"data", "synth", "--out", (dir.path() / "b").string(), "--tickers", "3", "--days", "100"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "a")) files += entry.path().extension() == ".csv";
+  EXPECT_EQ(files, 5u);
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string aapl_a = slurp(dir.path() / "a" / "AAPL.csv");
+  EXPECT_TRUE(aapl_a.starts_with("Date,Open,High,Low,Close,Adj Close,Volume")) << aapl_a.substr(0, 80);
+  EXPECT_EQ(std::count(aapl_a.begin(), aapl_a.end(), '\n'), 101);
+  EXPECT_EQ(aapl_a, slurp(dir.path() / "b" / "AAPL.csv")) << "a ticker's series does not depend on the others";
+
+  auto both = RunStratrun({"data", "synth", "--out", (dir.path() / "c").string(), "--tickers", "3", "--universe", "sp500"});
+  EXPECT_EQ(both.exit_code, 2);
+  auto no_out = RunStratrun({"data", "synth"});
+  EXPECT_EQ(no_out.exit_code, 2);
 }
 
 }  // namespace

@@ -5,13 +5,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include "data/data_folder.h"
 
 extern char** environ;
 
@@ -68,12 +72,27 @@ StratrunProcess::StratrunProcess(const std::vector<std::string>& args, const std
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).starts_with("STRATRUN_PLUGIN_PATH=")) continue;
-    env_s.emplace_back(*e);
+  std::vector<std::string> env_s = env;  // the caller's entries first: they win
+  auto set_by_caller = [&](std::string_view entry) {
+    const std::string_view name = entry.substr(0, entry.find('=') + 1);
+    return std::any_of(env.begin(), env.end(), [&](const std::string& e) { return e.starts_with(name); });
+  };
+  for (const std::string& entry : {"XDG_DATA_HOME=" + (scratch_.path() / "xdg-data").string(),
+                                   "XDG_CACHE_HOME=" + (scratch_.path() / "xdg-cache").string(),
+                                   "STRATRUN_DATA_DIR=" + SampleDataDir().string()}) {
+    if (!set_by_caller(entry)) env_s.push_back(entry);
   }
-  env_s.insert(env_s.end(), env.begin(), env.end());
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (entry.starts_with("STRATRUN_PLUGIN_PATH=") || entry.starts_with("STRATRUN_DB=") ||
+        entry.starts_with("STRATRUN_CACHE_DIR=")) {
+      continue;
+    }
+    if (!set_by_caller(entry) && !entry.starts_with("XDG_DATA_HOME=") && !entry.starts_with("XDG_CACHE_HOME=") &&
+        !entry.starts_with("STRATRUN_DATA_DIR=")) {
+      env_s.emplace_back(entry);
+    }
+  }
   std::vector<char*> envp;
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -128,6 +147,20 @@ CommandResult StratrunProcess::Wait() {
     result_.err = Slurp(scratch_.path() / "stderr");
   }
   return result_;
+}
+
+const std::filesystem::path& SampleDataDir() {
+  static const fs::path dir = [] {
+    const fs::path path = fs::path(STRATRUN_TEST_WORK_DIR) / "sample-data";
+    SynthOptions options{.tickers = SyntheticTickerNames(60), .seed = 42, .days = 600};
+    options.tickers.insert(options.tickers.end(), kSampleTickers.begin(), kSampleTickers.end());
+    std::sort(options.tickers.begin(), options.tickers.end());
+    options.tickers.erase(std::unique(options.tickers.begin(), options.tickers.end()), options.tickers.end());
+    auto made = EnsureSampleData(path, options);
+    if (!made.ok()) std::fprintf(stderr, "cannot make the sample data: %s\n", made.status().message().c_str());
+    return path;
+  }();
+  return dir;
 }
 
 CommandResult RunStratrun(const std::vector<std::string>& args, const std::vector<std::string>& env) {

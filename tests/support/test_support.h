@@ -47,9 +47,11 @@ struct CommandResult {
   std::string err;     // stderr
 };
 
-/// A running stratrun binary (no shell) with an isolated plugin cache, stdin from
-/// /dev/null, stdout and stderr captured to files, $STRATRUN_PLUGIN_PATH removed and
-/// `env` ("NAME=value") added. Wait() is called on destruction if it was not.
+/// A running stratrun binary (no shell), isolated from the user's files: its own plugin
+/// cache, XDG_DATA_HOME and XDG_CACHE_HOME in a scratch folder (so the default run log is
+/// private), STRATRUN_DATA_DIR = SampleDataDir(), $STRATRUN_PLUGIN_PATH and $STRATRUN_DB
+/// removed; then `env` ("NAME=value") overrides any of these. stdin is /dev/null, stdout
+/// and stderr are captured. Killed and reaped on destruction if still running.
 class StratrunProcess {
  public:
   StratrunProcess(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
@@ -62,6 +64,8 @@ class StratrunProcess {
   void Signal(int signal);
   /// Waits for the exit and returns what the process printed.
   CommandResult Wait();
+  /// The scratch folder (XDG_DATA_HOME is scratch()/xdg-data).
+  const std::filesystem::path& scratch() const { return scratch_.path(); }
 
  private:
   TempDir scratch_;
@@ -69,6 +73,12 @@ class StratrunProcess {
   bool waited_ = false;
   CommandResult result_;
 };
+
+/// A small synthetic universe of CSV files shared by the tests (generated on first use,
+/// safely when several test processes ask at once): the first 60 S&P 500 names plus
+/// kSampleTickers, 600 days each, seed 42.
+const std::filesystem::path& SampleDataDir();
+inline const std::vector<std::string> kSampleTickers = {"AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "JPM"};
 
 /// Runs the stratrun binary as StratrunProcess does and waits for it.
 CommandResult RunStratrun(const std::vector<std::string>& args, const std::vector<std::string>& env = {});

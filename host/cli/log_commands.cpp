@@ -1,0 +1,84 @@
+// `runs` and `results`: reading the run log.
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace stratrun {
+namespace {
+
+std::optional<RunState> ParseRunState(const std::string& name) {
+  for (RunState s : {RunState::kQueued, RunState::kStarting, RunState::kRunning, RunState::kCompleting,
+                     RunState::kCompleted, RunState::kCancelled, RunState::kError}) {
+    if (RunStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string Duration(const RunRecord& run) {
+  if (!run.started_at) return "-";
+  const auto end = run.finished_at.value_or(std::chrono::system_clock::now());
+  const double seconds = std::chrono::duration<double>(end - *run.started_at).count();
+  if (seconds < 60) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2fs", seconds);
+    return buf;
+  }
+  return FormatDuration(seconds);
+}
+
+}  // namespace
+
+int RunsCommand(const RunsOptions& options) {
+  RunFilter filter{.strategy_code = options.strategy_code, .limit = options.limit};
+  if (!options.status.empty()) {
+    filter.status = ParseRunState(options.status);
+    if (!filter.status) {
+      std::fprintf(stderr, "stratrun: unknown status '%s' (expected queued, starting, running, completing, completed, "
+                   "cancelled or error)\n", options.status.c_str());
+      return kExitUsage;
+    }
+  }
+  auto store = OpenRunStore(options.db);
+  if (!store) {
+    std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
+    return kExitUsage;
+  }
+  auto runs = (*store)->ListRuns(filter);
+  if (!runs) {
+    std::fprintf(stderr, "stratrun: cannot read the run log: %s\n", runs.status().message().c_str());
+    return kExitRunFailed;
+  }
+  PrintRuns(*runs, options.json, stdout);
+  return kExitOk;
+}
+
+int ResultsCommand(const ResultsOptions& options) {
+  auto store = OpenRunStore(options.db);
+  if (!store) {
+    std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
+    return kExitUsage;
+  }
+  auto run = (*store)->GetRun(options.run_id);
+  if (!run) {
+    std::fprintf(stderr, "stratrun: cannot read the run log: %s\n", run.status().message().c_str());
+    return kExitRunFailed;
+  }
+  if (!*run) {
+    std::fprintf(stderr, "stratrun: unknown run '%s' (see `stratrun runs`)\n", options.run_id.c_str());
+    return kExitUsage;
+  }
+  auto rows = (*store)->Results(options.run_id, {.passed_only = options.passed_only, .sort_by = options.sort_by});
+  if (!rows) {
+    std::fprintf(stderr, "stratrun: cannot read the run log: %s\n", rows.status().message().c_str());
+    return kExitRunFailed;
+  }
+  PrintResults(std::move(*rows), options.output, stdout, /*sort_by_score=*/false);
+  const RunRecord& r = **run;
+  std::fprintf(stderr, "run %s: %s %s, %s — %lld results, %lld passed, took %s\n", r.run_id.c_str(),
+               r.strategy_code.c_str(), r.plugin_version.c_str(), std::string(RunStateName(r.status)).c_str(),
+               static_cast<long long>(r.result_count), static_cast<long long>(r.passed_count), Duration(r).c_str());
+  return kExitOk;
+}
+
+}  // namespace stratrun

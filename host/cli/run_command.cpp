@@ -1,0 +1,146 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <stop_token>
+#include <thread>
+
+#include "cli/commands.h"
+#include "common/run_id.h"
+#include "data/universe.h"
+#include "exec/plugin_run.h"
+#include "progress/fan_out_sink.h"
+#include "store/run_log_sink.h"
+
+namespace stratrun {
+namespace {
+
+/// Turns SIGINT/SIGTERM into a stop request for the duration of a run. The first signal
+/// cancels the run (which then ends `cancelled` and is logged as such); a second one ends
+/// the process at once with exit code 130. Blocks the signals in the calling thread, so it
+/// must be created before any thread of the run (threads inherit the mask): otherwise the
+/// kernel may deliver the signal to a thread that still has the default action.
+class SignalCanceller {
+ public:
+  explicit SignalCanceller(std::stop_source& stop) {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+    waiter_ = std::jthread([this, &stop](std::stop_token done) {
+      while (!done.stop_requested()) {
+        timespec timeout{0, 100'000'000};
+        if (sigtimedwait(&signals_, nullptr, &timeout) <= 0) continue;
+        if (received_.exchange(true)) {
+          std::fprintf(stderr, "\nstratrun: interrupted again; exiting without waiting for the run\n");
+          std::_Exit(kExitCancelled);
+        }
+        std::fprintf(stderr, "\nstratrun: cancelling (Ctrl-C again to exit at once)\n");
+        stop.request_stop();
+      }
+    });
+  }
+  ~SignalCanceller() {
+    waiter_.request_stop();
+    waiter_.join();
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  bool received() const { return received_; }
+
+ private:
+  sigset_t signals_{}, previous_{};
+  std::atomic<bool> received_{false};
+  std::jthread waiter_;
+};
+
+/// The worker threads a run may use: its `max_workers` parameter, else one per core.
+unsigned MaxWorkers(const ParameterValues& parameters) {
+  if (const ParamValue* workers = parameters.Find("max_workers")) {
+    if (const auto* n = std::get_if<int64_t>(workers)) return static_cast<unsigned>(std::max<int64_t>(1, *n));
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
+  auto registry = MakeRegistry(plugins);
+  auto catalog = registry.Rescan();
+  auto plugin = FindStrategyOrComplain(*catalog, options.code);
+  if (!plugin) return kExitUsage;
+
+  auto sets = options.sets;
+  if (!options.universe.empty()) sets.emplace_back("universe_source", options.universe);
+  if (!options.tickers.empty()) {
+    std::string joined;
+    for (const auto& t : options.tickers) joined += (joined.empty() ? "" : ",") + t;
+    sets.emplace_back("tickers", joined);
+  }
+  auto parameters = plugin->schema().ValidateText(sets);
+  if (!parameters) {
+    std::fprintf(stderr, "stratrun: %s\n", parameters.status().message().c_str());
+    return kExitUsage;
+  }
+  auto data = OpenMarketData(options.data_dir);
+  if (!data) {
+    std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
+    return kExitUsage;
+  }
+  auto tickers = ResolveUniverse(*parameters, *data->bars);
+  if (!tickers) {
+    std::fprintf(stderr, "stratrun: %s\n", tickers.status().message().c_str());
+    return kExitUsage;
+  }
+  auto store = OpenRunStore(options.db);
+  if (!store) {
+    std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
+    return kExitUsage;
+  }
+
+  RunRequest request{.run_id = NewRunId(), .parameters = std::move(*parameters), .tickers = std::move(*tickers)};
+  request.max_workers = MaxWorkers(request.parameters);
+  RunRecord record{.run_id = request.run_id,
+                   .strategy_code = plugin->code(),
+                   .plugin_version = plugin->version(),
+                   .plugin_sha256 = plugin->sha256(),
+                   .parameters_json = request.parameters.ToJson(),
+                   .status = RunState::kStarting,
+                   .source = "cli",
+                   .created_at = std::chrono::system_clock::now(),
+                   .total_items = static_cast<int64_t>(request.tickers.size())};
+  if (Status created = (*store)->CreateRun(record); !created.ok()) {
+    std::fprintf(stderr, "stratrun: cannot log the run: %s\n", created.message().c_str());
+    return kExitRunFailed;
+  }
+
+  ProgressMode mode = options.progress.value_or(::isatty(STDERR_FILENO) ? ProgressMode::kBar : ProgressMode::kNone);
+  TerminalSink terminal(mode);
+  RunOutcome outcome;
+  bool interrupted = false;
+  Status logged;
+  {
+    std::stop_source stop;
+    SignalCanceller canceller(stop);  // first: every thread below inherits its signal mask
+    RunLogSink log(**store, record);
+    FanOutSink sink{&log, &terminal};
+    outcome = RunPlugin(*plugin, request, *data->bars, sink, stop.get_token());
+    interrupted = canceller.received();
+    logged = log.Flush();
+  }
+  PrintResults(terminal.TakeResults(), options.output, stdout);
+  std::fprintf(stderr, "run %s: %s — %lld results, %lld passed%s%s\n", request.run_id.c_str(),
+               std::string(RunStateName(outcome.state)).c_str(), static_cast<long long>(outcome.result_count),
+               static_cast<long long>(outcome.passed_count), outcome.state == RunState::kError ? ": " : "",
+               outcome.state == RunState::kError ? outcome.message.c_str() : "");
+  if (data->synthetic) std::fprintf(stderr, "note: screened SYNTHETIC sample data in %s\n", data->dir.c_str());
+  if (!logged.ok()) {
+    std::fprintf(stderr, "stratrun: the run log is incomplete: %s\n", logged.message().c_str());
+    return kExitRunFailed;
+  }
+  if (outcome.state == RunState::kCancelled || interrupted) return kExitCancelled;
+  return outcome.state == RunState::kCompleted ? kExitOk : kExitRunFailed;
+}
+
+}  // namespace stratrun

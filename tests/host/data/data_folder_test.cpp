@@ -1,0 +1,76 @@
+// The data folder: the default location, and the sample universe generated on first use.
+#include "data/data_folder.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "data/csv_bar_source.h"
+#include "data/synthetic_bars.h"
+#include "data/universe.h"
+#include "support/test_support.h"
+
+namespace stratrun {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+TEST(DataFolderTest, GeneratesTheSampleIntoAMissingFolderOnceAndMarksItSynthetic) {
+  TempDir root;
+  const fs::path dir = root.path() / "data";
+  SynthOptions options{.tickers = {"AAPL", "MSFT", "NVDA"}, .seed = 42, .days = 300};
+  auto generated = EnsureSampleData(dir, options);
+  ASSERT_TRUE(generated.ok()) << generated.status().message();
+  EXPECT_TRUE(*generated);
+  EXPECT_TRUE(IsSyntheticDataDir(dir));
+
+  CsvBarSource files(dir);
+  EXPECT_EQ(files.ListTickers(), (std::vector<std::string>{"AAPL", "MSFT", "NVDA"}));
+  auto aapl = files.Load("AAPL");
+  ASSERT_TRUE(aapl.ok()) << aapl.status().message();
+  const BarSeries expected = SyntheticBarSource::Generate("AAPL", 42, 300);
+  EXPECT_EQ((*aapl)->day, expected.day);
+  EXPECT_EQ((*aapl)->close, expected.close);  // cents survive the CSV round trip exactly
+
+  auto again = EnsureSampleData(dir, options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);  // already there
+}
+
+TEST(DataFolderTest, AnEmptyFolderIsFilledButAFolderWithDataIsLeftAlone) {
+  TempDir empty, real;
+  SynthOptions options{.tickers = {"AAPL"}, .days = 50};
+  EXPECT_TRUE(*EnsureSampleData(empty.path(), options));
+  EXPECT_TRUE(fs::exists(empty.path() / "AAPL.csv"));
+
+  std::ofstream(real.path() / "XYZ.csv") << "Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,1,1,1,1,1,1\n";
+  EXPECT_FALSE(*EnsureSampleData(real.path(), options));
+  EXPECT_FALSE(fs::exists(real.path() / "AAPL.csv"));
+  EXPECT_FALSE(IsSyntheticDataDir(real.path()));
+}
+
+TEST(DataFolderTest, SyntheticTickerNamesExtendTheSp500List) {
+  auto five = SyntheticTickerNames(5);
+  EXPECT_EQ(five.size(), 5u);
+  EXPECT_EQ(five[0], "A");
+  auto many = SyntheticTickerNames(600);
+  EXPECT_EQ(many.size(), 600u);
+  EXPECT_EQ(many[Sp500Tickers().size()], "SYN0001");
+}
+
+TEST(DataFolderTest, DefaultFolderFollowsTheEnvironment) {
+  const char* saved = std::getenv("STRATRUN_DATA_DIR");
+  const std::string restore = saved ? saved : "";
+  setenv("STRATRUN_DATA_DIR", "/srv/market", 1);
+  EXPECT_EQ(DefaultDataDir(), "/srv/market");
+  unsetenv("STRATRUN_DATA_DIR");
+  setenv("XDG_DATA_HOME", "/tmp/xdg", 1);
+  EXPECT_EQ(DefaultDataDir(), "/tmp/xdg/stratrun/data");
+  unsetenv("XDG_DATA_HOME");
+  if (!restore.empty()) setenv("STRATRUN_DATA_DIR", restore.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace stratrun
