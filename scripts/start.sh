@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian 12 machine: install what stratrun needs, build it
-# (Release) and run it on the generated sample data.
+# (Release) and run it on the generated sample data: the bullish_breakout screen of the
+# S&P 500 sample universe, logged to the run log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +12,4 @@ cmake --build build/release
 stratrun=build/release/bin/stratrun
 "$stratrun" list
 echo
-exec "$stratrun" run sma_trend --tickers AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,JPM "$@"
+exec "$stratrun" run bullish_breakout "$@"

@@ -40,6 +40,7 @@ struct Config {
 /// `value` with `decimals` decimals, or "n/a" when it is not finite.
 std::string Fixed(double value, int decimals = 2) {
   if (!std::isfinite(value)) return "n/a";
+  if (std::fabs(value) < 0.5 * std::pow(10.0, -decimals)) value = 0;  // no "-0.0"
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
   return buf;
@@ -68,7 +69,7 @@ class BullishBreakout : public sdk::Screener<Config> {
         .name = "Bullish breakout",
         .version = "1.0.0",
         .description =
-            "Finds stocks breaking out in an uptrend. Scores each ticker 0-100 at its last bar: "
+            "Finds stocks in an uptrend making a breakout on volume. Scores each ticker 0-100 at its last bar: "
             "close above SMA50 (15), SMA50 above SMA200 (15), RSI14 between 50 and 70 (15), "
             "MACD(12,26,9) histogram positive (15), close above the highest high of the previous "
             "20 bars (20), volume at least min_volume_multiple times its 20-day average (10), and "

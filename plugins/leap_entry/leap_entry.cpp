@@ -104,8 +104,10 @@ struct Work {
   std::string pricing_note;  // why the call could not be priced, if it could not
 };
 
+/// `value` with `decimals` decimals, or "n/a" when it is not finite.
 std::string Fixed(double value, int decimals = 2) {
   if (!std::isfinite(value)) return "n/a";
+  if (std::fabs(value) < 0.5 * std::pow(10.0, -decimals)) value = 0;  // no "-0.0"
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
   return buf;

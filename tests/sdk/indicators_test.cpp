@@ -379,6 +379,12 @@ TEST(IndicatorVolatility, IsZeroOnAFlatSeriesAndNaNWithoutEnoughReturns) {
   for (int i = 0; i < 100; ++i) growth.push_back(growth.back() * 1.01);
   EXPECT_NEAR(Last(HistoricalVolatility(growth, 20)), 0, 1e-9);
   EXPECT_TRUE(AllNaN(HistoricalVolatility(std::vector<double>(20, 25.0), 20)));
+  // A volatile stretch that goes flat: exactly 0 once the window is all flat, no residue.
+  auto bars = MakeRandomBars(100);
+  bars.close.resize(120, bars.close.back());
+  const auto calm = HistoricalVolatility(bars.close, 20);
+  EXPECT_GT(calm[118], 0);
+  EXPECT_EQ(calm[119], 0);
 }
 
 TEST(IndicatorVolatility, ABadCloseSpoilsOnlyTheWindowsOfItsReturns) {
