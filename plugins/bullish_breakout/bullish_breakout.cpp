@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "stratrun/indicators.hpp"
+#include "stratrun/scorecard.hpp"
 #include "stratrun/strategy.hpp"
 
 namespace {
@@ -35,30 +36,6 @@ constexpr double kMaxPctBelowHigh = 5;
 struct Config {
   double min_score;
   double min_volume_multiple;
-};
-
-/// `value` with `decimals` decimals, or "n/a" when it is not finite.
-std::string Fixed(double value, int decimals = 2) {
-  if (!std::isfinite(value)) return "n/a";
-  if (std::fabs(value) < 0.5 * std::pow(10.0, -decimals)) value = 0;  // no "-0.0"
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-  return buf;
-}
-
-/// Adds a rule's points to the score when it held, and its reason either way.
-class Scorecard {
- public:
-  explicit Scorecard(sdk::ResultRow& row) : row_(row) {}
-  void Rule(bool held, double points, const std::string& held_text, const std::string& failed_text) {
-    if (held) score_ += points;
-    row_.Because(held ? "+ " + held_text : "- " + failed_text);
-  }
-  double score() const { return score_; }
-
- private:
-  sdk::ResultRow& row_;
-  double score_ = 0;
 };
 
 class BullishBreakout : public sdk::Screener<Config> {
@@ -133,25 +110,25 @@ class BullishBreakout : public sdk::Screener<Config> {
       return row;  // score stays NaN: not evaluated
     }
 
-    Scorecard card(row);
-    const std::string close_vs_sma50 = " (" + Fixed(last_close) + " vs " + Fixed(sma50) + ")";
+    sdk::Scorecard card(row);
+    const std::string close_vs_sma50 = " (" + sdk::Fixed(last_close) + " vs " + sdk::Fixed(sma50) + ")";
     card.Rule(last_close > sma50, 15, "close above SMA50" + close_vs_sma50, "close not above SMA50" + close_vs_sma50);
-    const std::string sma50_vs_sma200 = " (" + Fixed(sma50) + " vs " + Fixed(sma200) + ")";
+    const std::string sma50_vs_sma200 = " (" + sdk::Fixed(sma50) + " vs " + sdk::Fixed(sma200) + ")";
     card.Rule(sma50 > sma200, 15, "SMA50 above SMA200" + sma50_vs_sma200, "SMA50 not above SMA200" + sma50_vs_sma200);
-    const std::string rsi_band = Fixed(kRsiLow, 0) + "–" + Fixed(kRsiHigh, 0);
-    card.Rule(rsi >= kRsiLow && rsi <= kRsiHigh, 15, "RSI " + Fixed(rsi, 1) + " within " + rsi_band,
-              "RSI " + Fixed(rsi, 1) + " outside " + rsi_band);
-    card.Rule(macd_hist > 0, 15, "MACD histogram positive (" + Fixed(macd_hist, 4) + ")",
-              "MACD histogram not positive (" + Fixed(macd_hist, 4) + ")");
-    const std::string close_vs_prior = " (" + Fixed(last_close) + " vs " + Fixed(prior_high) + ")";
+    const std::string rsi_band = sdk::Fixed(kRsiLow, 0) + "–" + sdk::Fixed(kRsiHigh, 0);
+    card.Rule(rsi >= kRsiLow && rsi <= kRsiHigh, 15, "RSI " + sdk::Fixed(rsi, 1) + " within " + rsi_band,
+              "RSI " + sdk::Fixed(rsi, 1) + " outside " + rsi_band);
+    card.Rule(macd_hist > 0, 15, "MACD histogram positive (" + sdk::Fixed(macd_hist, 4) + ")",
+              "MACD histogram not positive (" + sdk::Fixed(macd_hist, 4) + ")");
+    const std::string close_vs_prior = " (" + sdk::Fixed(last_close) + " vs " + sdk::Fixed(prior_high) + ")";
     card.Rule(breakout, 20, "breakout: close above the prior 20-day high" + close_vs_prior,
               "no breakout: close not above the prior 20-day high" + close_vs_prior);
     card.Rule(volume_multiple >= config.min_volume_multiple, 10,
-              "volume " + Fixed(volume_multiple) + "x its 20-day average (min " + Fixed(config.min_volume_multiple) + "x)",
-              "volume " + Fixed(volume_multiple) + "x its 20-day average, below " + Fixed(config.min_volume_multiple) + "x");
+              "volume " + sdk::Fixed(volume_multiple) + "x its 20-day average (min " + sdk::Fixed(config.min_volume_multiple) + "x)",
+              "volume " + sdk::Fixed(volume_multiple) + "x its 20-day average, below " + sdk::Fixed(config.min_volume_multiple) + "x");
     card.Rule(pct_from_high >= -kMaxPctBelowHigh, 10,
-              "close within " + Fixed(kMaxPctBelowHigh, 0) + "% of the 252-day high (" + Fixed(pct_from_high, 1) + "%)",
-              "close " + Fixed(-pct_from_high, 1) + "% below the 252-day high (more than " + Fixed(kMaxPctBelowHigh, 0) + "%)");
+              "close within " + sdk::Fixed(kMaxPctBelowHigh, 0) + "% of the 252-day high (" + sdk::Fixed(pct_from_high, 1) + "%)",
+              "close " + sdk::Fixed(-pct_from_high, 1) + "% below the 252-day high (more than " + sdk::Fixed(kMaxPctBelowHigh, 0) + "%)");
 
     row.score = card.score();
     row.passed = row.score >= config.min_score;

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "stratrun/indicators.hpp"
+#include "stratrun/scorecard.hpp"
 #include "stratrun/strategy.hpp"
 
 namespace {
@@ -102,30 +103,6 @@ struct Work {
   Indicators ind;
   Call call;
   std::string pricing_note;  // why the call could not be priced, if it could not
-};
-
-/// `value` with `decimals` decimals, or "n/a" when it is not finite.
-std::string Fixed(double value, int decimals = 2) {
-  if (!std::isfinite(value)) return "n/a";
-  if (std::fabs(value) < 0.5 * std::pow(10.0, -decimals)) value = 0;  // no "-0.0"
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-  return buf;
-}
-
-/// Adds a rule's points to the score when it held, and its reason either way.
-class Scorecard {
- public:
-  explicit Scorecard(sdk::ResultRow& row) : row_(row) {}
-  void Rule(bool held, double points, const std::string& held_text, const std::string& failed_text) {
-    if (held) score_ += points;
-    row_.Because(held ? "+ " + held_text : "- " + failed_text);
-  }
-  double score() const { return score_; }
-
- private:
-  sdk::ResultRow& row_;
-  double score_ = 0;
 };
 
 /// Runs `step` on `w`; whatever it throws becomes the ticker's failure.
@@ -279,8 +256,8 @@ class LeapEntry : public sdk::Strategy {
         .require_uptrend = run.Boolean("require_uptrend"),
     };
     if (config.rsi_min > config.rsi_max) {
-      throw std::invalid_argument("rsi_min (" + Fixed(config.rsi_min, 1) + ") must not exceed rsi_max (" +
-                                  Fixed(config.rsi_max, 1) + ")");
+      throw std::invalid_argument("rsi_min (" + sdk::Fixed(config.rsi_min, 1) + ") must not exceed rsi_max (" +
+                                  sdk::Fixed(config.rsi_max, 1) + ")");
     }
     return config;
   }
@@ -317,7 +294,7 @@ class LeapEntry : public sdk::Strategy {
     call.years = static_cast<double>(config.dte_days) / kDaysPerYear;
     call.vol = ind.hv60;
     if (!(call.vol > 0) || !(ind.close > 0)) {
-      *note = "call not priced: 60-day volatility is " + Fixed(100 * call.vol) + "%";
+      *note = "call not priced: 60-day volatility is " + sdk::Fixed(100 * call.vol) + "%";
       return call;
     }
     const double r = config.risk_free_rate;
@@ -362,32 +339,32 @@ class LeapEntry : public sdk::Strategy {
         .Set("breakeven_move_pct", call.breakeven_move_pct)
         .Set("leverage", call.leverage);
 
-    Scorecard card(row);
+    sdk::Scorecard card(row);
     const bool above_sma200 = ind.close > ind.sma200;
     const bool rising = ind.sma200 > ind.sma200_before;
-    const std::string close_vs_sma200 = " (" + Fixed(ind.close) + " vs " + Fixed(ind.sma200) + ")";
+    const std::string close_vs_sma200 = " (" + sdk::Fixed(ind.close) + " vs " + sdk::Fixed(ind.sma200) + ")";
     card.Rule(above_sma200, 15, "close above SMA200" + close_vs_sma200, "close not above SMA200" + close_vs_sma200);
-    card.Rule(rising, 10, "SMA200 rising over 20 bars (" + Fixed(sma200_slope_pct) + "%)",
-              "SMA200 not rising over 20 bars (" + Fixed(sma200_slope_pct) + "%)");
-    const std::string band = Fixed(config.rsi_min, 0) + "–" + Fixed(config.rsi_max, 0);
+    card.Rule(rising, 10, "SMA200 rising over 20 bars (" + sdk::Fixed(sma200_slope_pct) + "%)",
+              "SMA200 not rising over 20 bars (" + sdk::Fixed(sma200_slope_pct) + "%)");
+    const std::string band = sdk::Fixed(config.rsi_min, 0) + "–" + sdk::Fixed(config.rsi_max, 0);
     card.Rule(ind.rsi14 >= config.rsi_min && ind.rsi14 <= config.rsi_max, 20,
-              "RSI " + Fixed(ind.rsi14, 1) + " within " + band, "RSI " + Fixed(ind.rsi14, 1) + " outside " + band);
-    const std::string sma50_text = "close " + Fixed(pct_from_sma50, 1) + "% from SMA50";
+              "RSI " + sdk::Fixed(ind.rsi14, 1) + " within " + band, "RSI " + sdk::Fixed(ind.rsi14, 1) + " outside " + band);
+    const std::string sma50_text = "close " + sdk::Fixed(pct_from_sma50, 1) + "% from SMA50";
     card.Rule(std::fabs(pct_from_sma50) <= config.max_distance_sma50_pct, 25,
-              sma50_text + " (within " + Fixed(config.max_distance_sma50_pct, 1) + "%)",
-              sma50_text + " (more than " + Fixed(config.max_distance_sma50_pct, 1) + "%)");
+              sma50_text + " (within " + sdk::Fixed(config.max_distance_sma50_pct, 1) + "%)",
+              sma50_text + " (more than " + sdk::Fixed(config.max_distance_sma50_pct, 1) + "%)");
     card.Rule(ind.iv_rank <= config.max_iv_rank, 15,
-              "iv rank " + Fixed(ind.iv_rank, 0) + " at most " + Fixed(config.max_iv_rank, 0),
-              "iv rank " + Fixed(ind.iv_rank, 0) + " above " + Fixed(config.max_iv_rank, 0));
+              "iv rank " + sdk::Fixed(ind.iv_rank, 0) + " at most " + sdk::Fixed(config.max_iv_rank, 0),
+              "iv rank " + sdk::Fixed(ind.iv_rank, 0) + " above " + sdk::Fixed(config.max_iv_rank, 0));
     if (!w.pricing_note.empty()) row.Because("- " + w.pricing_note);
     card.Rule(call.breakeven_move_pct <= config.max_breakeven_move_pct, 10,
-              "breakeven " + Fixed(call.breakeven_move_pct, 1) + "% above close (max " +
-                  Fixed(config.max_breakeven_move_pct, 1) + "%)",
-              "breakeven " + Fixed(call.breakeven_move_pct, 1) + "% above close (more than " +
-                  Fixed(config.max_breakeven_move_pct, 1) + "%)");
+              "breakeven " + sdk::Fixed(call.breakeven_move_pct, 1) + "% above close (max " +
+                  sdk::Fixed(config.max_breakeven_move_pct, 1) + "%)",
+              "breakeven " + sdk::Fixed(call.breakeven_move_pct, 1) + "% above close (more than " +
+                  sdk::Fixed(config.max_breakeven_move_pct, 1) + "%)");
     card.Rule(call.leverage >= config.min_leverage, 5,
-              "leverage " + Fixed(call.leverage, 1) + "x (min " + Fixed(config.min_leverage, 1) + "x)",
-              "leverage " + Fixed(call.leverage, 1) + "x, below " + Fixed(config.min_leverage, 1) + "x");
+              "leverage " + sdk::Fixed(call.leverage, 1) + "x (min " + sdk::Fixed(config.min_leverage, 1) + "x)",
+              "leverage " + sdk::Fixed(call.leverage, 1) + "x, below " + sdk::Fixed(config.min_leverage, 1) + "x");
 
     row.score = card.score();
     row.passed = row.score >= config.min_score;
