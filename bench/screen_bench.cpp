@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
 
     CountingSink counted;
     auto run_once = [&](BarSource& source, ProgressSink& sink) {
-      RunOutcome outcome = RunPlugin(**plugin, request, source, sink, {});
+      RunOutcome outcome = RunPlugin(**plugin, request, source, sink, Cancellation{});
       if (outcome.state != RunState::kCompleted) {
         std::fprintf(stderr, "%s did not complete: %s\n", code, outcome.message.c_str());
         status = 1;
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
       RunRequest r = request;
       r.run_id = record.run_id;
       RunLogSink log(**store, record);
-      RunOutcome outcome = RunPlugin(**plugin, r, cache, log, {});
+      RunOutcome outcome = RunPlugin(**plugin, r, cache, log, Cancellation{});
       if (outcome.state != RunState::kCompleted) status = 1;
     });
 
@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
     auto parameters = (*plugin)->schema().ValidateText({{"events", std::to_string(events)}, {"rate_per_second", "1e7"}});
     RunRequest request{.run_id = "paced", .parameters = *parameters, .tickers = {"PACE"}};
     CountingSink counted;
-    const Figures f = Measure(3, [&] { RunPlugin(**plugin, request, *files, counted, {}); });
+    const Figures f = Measure(3, [&] { RunPlugin(**plugin, request, *files, counted, Cancellation{}); });
     std::printf("\nevent path: %lld ticker_completed events + results in %.1f ms = %.2f M events/s (%.2f us each)\n",
                 static_cast<long long>(events), f.median_ms, static_cast<double>(events) / f.median_ms / 1000.0,
                 f.median_ms * 1000.0 / static_cast<double>(events));

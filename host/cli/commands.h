@@ -62,6 +62,27 @@ struct ResultsOptions {
 /// `results RUN_ID`: a logged run's result rows.
 int ResultsCommand(const ResultsOptions& options);
 
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  std::filesystem::path data_dir;  // --data
+  std::filesystem::path db;        // --db
+  std::filesystem::path web_root;  // --web-root; empty: the installed or source dashboard
+  // Unset: from the environment (MAX_CONCURRENT_EXECUTIONS, EXECUTION_QUEUE_SIZE,
+  // EXECUTION_TIMEOUT, SSE_TIMEOUT), else the defaults (2, 10, 1800 s, unlimited).
+  std::optional<unsigned> max_concurrent;
+  std::optional<size_t> queue_size;
+  std::optional<int64_t> timeout_seconds;
+  std::optional<int64_t> sse_timeout_seconds;
+  int64_t grace_seconds = 10;  // on SIGTERM/SIGINT, how long running runs may take to finish
+};
+
+/// Fills unset limits from the seed's environment variables.
+void ApplyServeEnvironment(ServeOptions& options);
+
+/// `serve`: the HTTP API, SSE and dashboard until SIGINT/SIGTERM.
+int ServeCommand(const PluginOptions& plugins, ServeOptions options);
+
 struct SynthCommandOptions {
   std::filesystem::path out;
   std::optional<size_t> ticker_count;  // --tickers N

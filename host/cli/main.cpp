@@ -1,4 +1,5 @@
-// stratrun: list, describe and run strategy plugins, read the run log, make sample data.
+// stratrun: list, describe and run strategy plugins, serve the API and dashboard, read the
+// run log, make sample data.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -62,6 +63,28 @@ int main(int argc, char** argv) {
   results_cmd->add_option("--sort", results.sort_by, "score, ticker, passed or a metric name");
   results_cmd->add_option("--output", results.output, "table, json or csv")->transform(CLI::CheckedTransformer(outputs));
 
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the HTTP API, live SSE streams and the dashboard");
+  serve_cmd->add_option("--host", serve.host, "Address to listen on");
+  serve_cmd->add_option("--port", serve.port, "Port to listen on (0: any free port)");
+  serve_cmd->add_option("--data", serve.data_dir, "Folder of <TICKER>.csv files (Yahoo Finance format)");
+  serve_cmd->add_option("--db", serve.db, "Run log (SQLite file)");
+  serve_cmd->add_option("--web-root", serve.web_root, "Folder of the dashboard's files");
+  unsigned max_concurrent = 0;
+  size_t queue_size = 0;
+  int64_t timeout = 0, sse_timeout = 0;
+  auto* max_concurrent_option = serve_cmd->add_option("--max-concurrent", max_concurrent, "Runs at once (default 2)")
+                                    ->check(CLI::Range(1, 256));
+  auto* queue_size_option = serve_cmd->add_option("--queue-size", queue_size, "Queued runs at most (default 10)")
+                                ->check(CLI::Range(1, 100000));
+  auto* timeout_option = serve_cmd->add_option("--timeout", timeout, "Default run time limit, seconds (default 1800)")
+                             ->check(CLI::Range(1, 7 * 24 * 3600));
+  auto* sse_timeout_option = serve_cmd->add_option("--sse-timeout", sse_timeout,
+                                                   "Longest life of one SSE connection, seconds (default: unlimited)")
+                                 ->check(CLI::Range(1, 7 * 24 * 3600));
+  serve_cmd->add_option("--grace", serve.grace_seconds, "Seconds running runs get to finish on shutdown")
+      ->check(CLI::Range(0, 3600));
+
   SynthCommandOptions synth;
   auto* data_cmd = app.add_subcommand("data", "Market data tools");
   data_cmd->require_subcommand(1);
@@ -85,6 +108,13 @@ int main(int argc, char** argv) {
   if (*list) return ListCommand(plugins, json);
   if (*describe) return DescribeCommand(plugins, code, json);
   if (*runs_cmd) return RunsCommand(runs);
+  if (*serve_cmd) {
+    if (*max_concurrent_option) serve.max_concurrent = max_concurrent;
+    if (*queue_size_option) serve.queue_size = queue_size;
+    if (*timeout_option) serve.timeout_seconds = timeout;
+    if (*sse_timeout_option) serve.sse_timeout_seconds = sse_timeout;
+    return ServeCommand(plugins, serve);
+  }
   if (*results_cmd) return ResultsCommand(results);
   if (*data_cmd) {
     if (*count_option) synth.ticker_count = ticker_count;

@@ -8,18 +8,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "progress/result_csv.h"
+
 namespace stratrun {
 namespace {
-
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string FormatNumber(double value) {
   if (!std::isfinite(value)) return "";
@@ -107,27 +99,7 @@ void PrintResults(std::vector<ResultRow> rows, OutputFormat format, std::FILE* o
     return;
   }
   if (format == OutputFormat::kCsv) {
-    std::vector<std::string> metric_names;  // union, in first-seen order
-    for (const auto& row : rows) {
-      for (const auto& [name, value] : row.metrics) {
-        if (std::find(metric_names.begin(), metric_names.end(), name) == metric_names.end()) {
-          metric_names.push_back(name);
-        }
-      }
-    }
-    std::fprintf(out, "ticker,score,passed");
-    for (const auto& name : metric_names) std::fprintf(out, ",%s", CsvField(name).c_str());
-    std::fprintf(out, ",reasons\n");
-    for (const auto& row : rows) {
-      std::map<std::string, double> values(row.metrics.begin(), row.metrics.end());
-      std::fprintf(out, "%s,%s,%s", CsvField(row.ticker).c_str(), FormatNumber(row.score).c_str(),
-                   row.passed ? "true" : "false");
-      for (const auto& name : metric_names) {
-        auto it = values.find(name);
-        std::fprintf(out, ",%s", it == values.end() ? "" : FormatNumber(it->second).c_str());
-      }
-      std::fprintf(out, ",%s\n", CsvField(Join(row.reasons, "; ")).c_str());
-    }
+    std::fputs(ResultsToCsv(rows).c_str(), out);
     return;
   }
   std::fprintf(out, "%-8s %6s %-6s %s\n", "TICKER", "SCORE", "PASSED", "REASONS");

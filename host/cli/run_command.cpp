@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "common/run_id.h"
 #include "data/universe.h"
+#include "exec/cancellation.h"
 #include "exec/plugin_run.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
@@ -17,19 +18,19 @@
 namespace stratrun {
 namespace {
 
-/// Turns SIGINT/SIGTERM into a stop request for the duration of a run. The first signal
-/// cancels the run (which then ends `cancelled` and is logged as such); a second one ends
+/// Turns SIGINT/SIGTERM into a cancellation (reason user) for the duration of a run. The
+/// first signal cancels the run (which then ends `cancelled` and is logged as such); a second one ends
 /// the process at once with exit code 130. Blocks the signals in the calling thread, so it
 /// must be created before any thread of the run (threads inherit the mask): otherwise the
 /// kernel may deliver the signal to a thread that still has the default action.
 class SignalCanceller {
  public:
-  explicit SignalCanceller(std::stop_source& stop) {
+  explicit SignalCanceller(Cancellation& cancel) {
     sigemptyset(&signals_);
     sigaddset(&signals_, SIGINT);
     sigaddset(&signals_, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
-    waiter_ = std::jthread([this, &stop](std::stop_token done) {
+    waiter_ = std::jthread([this, &cancel](std::stop_token done) {
       while (!done.stop_requested()) {
         timespec timeout{0, 100'000'000};
         if (sigtimedwait(&signals_, nullptr, &timeout) <= 0) continue;
@@ -38,7 +39,7 @@ class SignalCanceller {
           std::_Exit(kExitCancelled);
         }
         std::fprintf(stderr, "\nstratrun: cancelling (Ctrl-C again to exit at once)\n");
-        stop.request_stop();
+        cancel.Cancel(CancelReason::kUser, "cancelled with Ctrl-C");
       }
     });
   }
@@ -121,11 +122,11 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
   bool interrupted = false;
   Status logged;
   {
-    std::stop_source stop;
-    SignalCanceller canceller(stop);  // first: every thread below inherits its signal mask
+    Cancellation cancel;
+    SignalCanceller canceller(cancel);  // first: every thread below inherits its signal mask
     RunLogSink log(**store, record);
     FanOutSink sink{&log, &terminal};
-    outcome = RunPlugin(*plugin, request, *data->bars, sink, stop.get_token());
+    outcome = RunPlugin(*plugin, request, *data->bars, sink, cancel);
     interrupted = canceller.received();
     logged = log.Flush();
   }

@@ -46,10 +46,11 @@ Result<std::vector<std::string>> ResolveUniverse(const ParameterValues& paramete
       std::vector<std::string> tickers;
       std::set<std::string> seen;
       for (const std::string& item : *items) {
-        std::string ticker;
-        for (char c : item) {
-          if (!std::isspace(static_cast<unsigned char>(c))) ticker += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        }
+        // Trimmed and upper-cased; a space inside stays and makes the symbol invalid.
+        const size_t first = item.find_first_not_of(" \t\r\n");
+        const size_t last = item.find_last_not_of(" \t\r\n");
+        std::string ticker = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+        for (char& c : ticker) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (!IsValidTicker(ticker)) {
           return InvalidArgument("'" + item + "' is not a ticker symbol", "tickers");
         }

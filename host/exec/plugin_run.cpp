@@ -17,8 +17,8 @@ namespace {
 class RunContext {
  public:
   RunContext(const Plugin& plugin, const RunRequest& request, BarSource& data, ProgressSink& sink,
-             std::stop_token stop)
-      : plugin_(plugin), request_(request), data_(data), sink_(sink), stop_(std::move(stop)),
+             const Cancellation& cancel)
+      : plugin_(plugin), request_(request), data_(data), sink_(sink), stop_(cancel.token()),
         stamper_(request.run_id) {
     for (const auto& [name, value] : request_.parameters.entries()) AddParameter(name, value);
   }
@@ -244,8 +244,8 @@ stratrun_host_api MakeHostApi(const Plugin& plugin) {
 }  // namespace
 
 RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource& data, ProgressSink& sink,
-                     std::stop_token stop) {
-  RunContext context(plugin, request, data, sink, stop);
+                     const Cancellation& cancel) {
+  RunContext context(plugin, request, data, sink, cancel);
   {
     ProgressEvent started;
     started.type = EventType::kStarted;
@@ -281,13 +281,24 @@ RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource&
   }
 
   ProgressEvent terminal;
+  const CancelReason reason = cancel.reason();
   if (status == STRATRUN_OK) {
     outcome.state = RunState::kCompleted;
     terminal.type = EventType::kCompleted;
     if (outcome.message.empty()) outcome.message = "completed";
+  } else if (reason == CancelReason::kTimeout) {
+    outcome.state = RunState::kError;
+    outcome.error_code = CancelReasonName(reason);
+    outcome.message = cancel.message();
+    terminal.type = EventType::kError;
+    terminal.error_code = outcome.error_code;
+    if (outcome.message.empty()) outcome.message = "run exceeded its time limit";
   } else if (status == STRATRUN_CANCELLED) {
     outcome.state = RunState::kCancelled;
+    outcome.error_code = CancelReasonName(reason);
+    if (reason != CancelReason::kNone) outcome.message = cancel.message();
     terminal.type = EventType::kCancelled;
+    terminal.error_code = outcome.error_code;
     if (outcome.message.empty()) outcome.message = "cancelled";
   } else {
     outcome.state = RunState::kError;

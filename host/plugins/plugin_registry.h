@@ -56,6 +56,9 @@ class PluginRegistry {
   /// The catalog of the last scan (empty before the first).
   std::shared_ptr<const PluginCatalog> catalog() const;
 
+  /// The folders scanned, in order.
+  const std::vector<std::filesystem::path>& plugin_dirs() const { return options_.plugin_dirs; }
+
  private:
   RegistryOptions options_;
   mutable std::mutex mutex_;

@@ -10,7 +10,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -139,12 +138,12 @@ class ScreenerTest : public ::testing::Test {
   }
 
   RunOutcome Run(const Plugin& plugin, const std::vector<std::pair<std::string, std::string>>& sets,
-                 std::vector<std::string> tickers, std::stop_token stop = {}) {
+                 std::vector<std::string> tickers, const Cancellation& cancel = {}) {
     sink_ = std::make_unique<RecordingSink>();
     auto parameters = plugin.schema().ValidateText(sets);
     EXPECT_TRUE(parameters.ok()) << parameters.status().message();
     RunRequest request{.run_id = "run-1", .parameters = *parameters, .tickers = std::move(tickers), .max_workers = 2};
-    return RunPlugin(plugin, request, data_, *sink_, stop);
+    return RunPlugin(plugin, request, data_, *sink_, cancel);
   }
 
   /// The only row of a run of `plugin` over `ticker` alone.
@@ -523,9 +522,9 @@ TEST_F(LeapEntryTest, AnInvertedRsiBandFailsTheRunWithAReason) {
 
 TEST_F(LeapEntryTest, ACancelledRunStopsWithoutCompletingAStage) {
   data_.Add("LEAP", CalmPullbackInUptrend());
-  std::stop_source stop;
-  stop.request_stop();
-  RunOutcome outcome = Run(*plugin_, {}, {"LEAP", "ZZZZ"}, stop.get_token());
+  Cancellation cancel;
+  cancel.Cancel(CancelReason::kUser, "cancelled");
+  RunOutcome outcome = Run(*plugin_, {}, {"LEAP", "ZZZZ"}, cancel);
   EXPECT_EQ(outcome.state, RunState::kCancelled);
   ExpectWellFormedStream();
   EXPECT_TRUE(EventsOfType(EventType::kStageCompleted).empty());

@@ -62,8 +62,9 @@ class StratrunProcess {
   /// Polls stdout until it contains `text`; false after `timeout_ms` or once the process ended.
   bool WaitForOutput(std::string_view text, int timeout_ms = 30000);
   void Signal(int signal);
-  /// Waits for the exit and returns what the process printed.
-  CommandResult Wait();
+  /// Waits for the exit and returns what the process printed. With `peek`, does not wait:
+  /// returns what it printed so far.
+  CommandResult Wait(bool peek = false);
   /// The scratch folder (XDG_DATA_HOME is scratch()/xdg-data).
   const std::filesystem::path& scratch() const { return scratch_.path(); }
 

@@ -174,10 +174,12 @@ class Run {
   void StageCompleted(std::string_view stage, std::string_view message = {}) const {
     Emit(STRATRUN_EVENT_STAGE_COMPLETED, stage, {}, message, -1, -1, {});
   }
-  /// The ticker_completed event for `row`, carrying its score and verdict.
+  /// The ticker_completed event for `row`, carrying its score and verdict (metrics
+  /// "score" and "passed"), then `extra` metrics if any.
   void TickerCompleted(std::string_view stage, const ResultRow& row, int64_t completed,
-                       int64_t total) const {
-    const stratrun_metric metrics[] = {{"score", row.score}, {"passed", row.passed ? 1.0 : 0.0}};
+                       int64_t total, std::span<const stratrun_metric> extra = {}) const {
+    std::vector<stratrun_metric> metrics{{"score", row.score}, {"passed", row.passed ? 1.0 : 0.0}};
+    metrics.insert(metrics.end(), extra.begin(), extra.end());
     Emit(STRATRUN_EVENT_TICKER_COMPLETED, stage, row.ticker, {}, completed, total, metrics);
   }
 

@@ -1,6 +1,6 @@
 // RunPlugin with real plugins: the event stream's guarantees (started first, seq from 1
 // strictly increasing, exactly one terminal event), results, plugin failures and
-// cancellation.
+// cancellation with its reasons.
 #include "exec/plugin_run.h"
 
 #include <gtest/gtest.h>
@@ -27,11 +27,25 @@ class PluginRunTest : public ::testing::Test {
     return plugin.ok() ? *plugin : nullptr;
   }
   RunOutcome Run(const Plugin& plugin, std::vector<std::pair<std::string, std::string>> sets,
-                 std::vector<std::string> tickers, std::stop_token stop = {}, unsigned workers = 2) {
+                 std::vector<std::string> tickers, const Cancellation& cancel = {}, unsigned workers = 2) {
     auto parameters = plugin.schema().ValidateText(sets);
     EXPECT_TRUE(parameters.ok()) << parameters.status().message();
     RunRequest request{.run_id = "run-1", .parameters = *parameters, .tickers = std::move(tickers), .max_workers = workers};
-    return RunPlugin(plugin, request, data_, sink_, stop);
+    return RunPlugin(plugin, request, data_, sink_, cancel);
+  }
+
+  /// Runs the paced plugin (1000 events/s for 100 s) and cancels it after a few events.
+  RunOutcome RunPacedCancelledWith(CancelReason reason, const std::string& message, bool ignore_cancel = false) {
+    auto plugin = Load("paced");
+    if (!plugin) return {};
+    Cancellation cancel;
+    std::jthread canceller([&] {
+      while (sink_.events().size() < 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      cancel.Cancel(reason, message);
+    });
+    const std::string events = ignore_cancel ? "20" : "100000";
+    return Run(*plugin, {{"events", events}, {"rate_per_second", "1000"}, {"ignore_cancel", ignore_cancel ? "true" : "false"}},
+               {"PACE"}, cancel);
   }
 
   /// The guarantees every run's event stream keeps, whatever the plugin does.
@@ -114,19 +128,47 @@ TEST_F(PluginRunTest, AnExceptionInEvaluateFailsOnlyThatTicker) {
   EXPECT_EQ(passed, 2);
 }
 
-TEST_F(PluginRunTest, CancellingStopsTheRunWhichEndsCancelled) {
-  auto plugin = Load("paced");
-  ASSERT_TRUE(plugin);
-  std::stop_source stop;
-  std::jthread canceller([&] {
-    while (sink_.events().size() < 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    stop.request_stop();
-  });
-  RunOutcome outcome = Run(*plugin, {{"events", "100000"}, {"rate_per_second", "1000"}}, {"PACE"}, stop.get_token());
+TEST_F(PluginRunTest, CancellingStopsTheRunWhichEndsCancelledWithTheReasonAndMessage) {
+  RunOutcome outcome = RunPacedCancelledWith(CancelReason::kUser, "cancelled by someone");
   EXPECT_EQ(outcome.state, RunState::kCancelled);
+  EXPECT_EQ(outcome.error_code, "user");
+  EXPECT_EQ(outcome.message, "cancelled by someone");
   ExpectWellFormedStream();
-  EXPECT_EQ(sink_.events().back().type, EventType::kCancelled);
+  const ProgressEvent last = sink_.events().back();
+  EXPECT_EQ(last.type, EventType::kCancelled);
+  EXPECT_EQ(last.error_code, "user");
+  EXPECT_EQ(last.message, "cancelled by someone");
   EXPECT_LT(sink_.results().size(), 1000u);  // stopped within about a second, not after 100 s
+}
+
+TEST_F(PluginRunTest, AShutdownCancellationEndsCancelledWithCodeShutdown) {
+  RunOutcome outcome = RunPacedCancelledWith(CancelReason::kShutdown, "server shutting down");
+  EXPECT_EQ(outcome.state, RunState::kCancelled);
+  EXPECT_EQ(outcome.error_code, "shutdown");
+  ExpectWellFormedStream();
+  EXPECT_EQ(sink_.events().back().error_code, "shutdown");
+  EXPECT_EQ(sink_.events().back().message, "server shutting down");
+}
+
+TEST_F(PluginRunTest, ATimeoutEndsTheRunWithAnErrorCodedTimeout) {
+  RunOutcome outcome = RunPacedCancelledWith(CancelReason::kTimeout, "run exceeded its time limit of 1 s");
+  EXPECT_EQ(outcome.state, RunState::kError);
+  EXPECT_EQ(outcome.error_code, "timeout");
+  ExpectWellFormedStream();
+  const ProgressEvent last = sink_.events().back();
+  EXPECT_EQ(last.type, EventType::kError);
+  EXPECT_EQ(last.error_code, "timeout");
+  EXPECT_EQ(last.message, "run exceeded its time limit of 1 s");
+}
+
+TEST_F(PluginRunTest, APluginThatIgnoresTheCancellationStillEndsOnceWithTheReason) {
+  // The SDK reports CANCELLED whenever the token fired, so this one ends cancelled, not
+  // completed: what counts is that it ends exactly once, with the reason.
+  RunOutcome outcome = RunPacedCancelledWith(CancelReason::kUser, "stop", /*ignore_cancel=*/true);
+  ExpectWellFormedStream();
+  EXPECT_EQ(sink_.results().size(), 20u);
+  EXPECT_EQ(outcome.state, RunState::kCancelled);
+  EXPECT_EQ(outcome.error_code, "user");
 }
 
 TEST_F(PluginRunTest, ResultsFromSeveralWorkersKeepSeqOrderEqualToDeliveryOrder) {

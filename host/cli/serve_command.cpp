@@ -1,0 +1,123 @@
+// `serve`: the execution service — the HTTP API, SSE streams and the dashboard.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "cli/commands.h"
+#include "common/logging.h"
+#include "exec/executor.h"
+#include "exec/recovery.h"
+#include "http/api_server.h"
+#include "plugins/plugin_watcher.h"
+#include "progress/event_hub.h"
+
+namespace stratrun {
+namespace fs = std::filesystem;
+namespace {
+
+/// A positive integer from the environment, or nullopt (with a warning when malformed).
+std::optional<int64_t> EnvInteger(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  char* end = nullptr;
+  const long long value = std::strtoll(text, &end, 10);
+  if (*end != '\0' || value <= 0) {
+    std::fprintf(stderr, "stratrun: ignoring %s=%s (expected a positive integer)\n", name, text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+fs::path WebRoot(const fs::path& explicit_root) {
+  if (!explicit_root.empty()) return explicit_root;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path installed = exe.parent_path() / ".." / "share" / "stratrun" / "web";
+  if (fs::exists(installed / "index.html", ec)) return installed.lexically_normal();
+  return STRATRUN_SOURCE_WEB_DIR;
+}
+
+}  // namespace
+
+void ApplyServeEnvironment(ServeOptions& options) {
+  if (!options.max_concurrent) {
+    if (auto v = EnvInteger("MAX_CONCURRENT_EXECUTIONS")) options.max_concurrent = static_cast<unsigned>(*v);
+  }
+  if (!options.queue_size) {
+    if (auto v = EnvInteger("EXECUTION_QUEUE_SIZE")) options.queue_size = static_cast<size_t>(*v);
+  }
+  if (!options.timeout_seconds) {
+    if (auto v = EnvInteger("EXECUTION_TIMEOUT")) options.timeout_seconds = *v;
+  }
+  if (!options.sse_timeout_seconds) {
+    if (auto v = EnvInteger("SSE_TIMEOUT")) options.sse_timeout_seconds = *v;
+  }
+}
+
+int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
+  ApplyServeEnvironment(options);
+  auto registry = MakeRegistry(plugins);
+  auto catalog = registry.Rescan();
+  auto data = OpenMarketData(options.data_dir);
+  if (!data) {
+    std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
+    return kExitUsage;
+  }
+  auto store = OpenRunStore(options.db);
+  if (!store) {
+    std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
+    return kExitUsage;
+  }
+
+  // Block SIGINT/SIGTERM before any thread starts, so that only the wait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  EventHubOptions hub_options;
+  if (options.sse_timeout_seconds) hub_options.max_stream_lifetime = std::chrono::seconds(*options.sse_timeout_seconds);
+  EventHub hub(**store, hub_options);
+  ExecutorOptions executor_options;
+  if (options.max_concurrent) executor_options.max_concurrent = *options.max_concurrent;
+  if (options.queue_size) executor_options.queue_capacity = *options.queue_size;
+  if (options.timeout_seconds) executor_options.default_timeout = std::chrono::seconds(*options.timeout_seconds);
+  Executor executor(executor_options, **store, *data->bars, hub, hub);
+  const RecoveryReport recovered = RecoverRuns(**store, *catalog, *data->bars, executor);
+  if (!recovered.interrupted.empty() || !recovered.requeued.empty() || !recovered.failed.empty()) {
+    std::fprintf(stderr, "recovered after restart: %zu interrupted, %zu requeued, %zu could not run\n",
+                 recovered.interrupted.size(), recovered.requeued.size(), recovered.failed.size());
+  }
+  PluginWatcher watcher(registry, registry.plugin_dirs());
+
+  http::ApiServer server({.host = options.host, .port = options.port},
+                         {.registry = registry, .store = **store, .data = *data->bars, .executor = executor,
+                          .hub = hub, .web_root = WebRoot(options.web_root), .version = STRATRUN_VERSION});
+  if (Status started = server.Start(); !started.ok()) {
+    std::fprintf(stderr, "stratrun: %s\n", started.message().c_str());
+    executor.Shutdown(std::chrono::milliseconds(0));
+    return kExitUsage;
+  }
+  std::printf("stratrun %s: %zu strategies, %zu rejected; data %s%s; run log %s\n", STRATRUN_VERSION,
+              catalog->plugins.size(), catalog->rejected.size(), data->dir.c_str(), data->synthetic ? " (SYNTHETIC sample)" : "",
+              (options.db.empty() ? DefaultDatabasePath() : options.db).c_str());
+  std::printf("listening on http://%s:%u\n", options.host.c_str(), server.port());
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  std::fprintf(stderr, "stratrun: %s received; shutting down (grace %lld s)\n", received == SIGINT ? "SIGINT" : "SIGTERM",
+               static_cast<long long>(options.grace_seconds));
+  // Finish or cancel running runs (queued ones stay queued for the next start), close every
+  // stream cleanly, then stop serving. The run log is durable once each run's sink is done.
+  executor.Shutdown(std::chrono::seconds(options.grace_seconds));
+  hub.Shutdown();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the terminating chunks go out
+  server.Stop();
+  std::fprintf(stderr, "stratrun: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace stratrun

@@ -1,0 +1,678 @@
+#include "http/api_server.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/logging.h"
+#include "common/run_id.h"
+#include "data/universe.h"
+#include "http/http_io.h"
+#include "http/sse_stream.h"
+#include "plugins/plugin_json.h"
+#include "progress/result_csv.h"
+#include "progress/run_json.h"
+
+namespace stratrun::http {
+
+using Pistache::Http::Code;
+using Pistache::Http::Method;
+using Pistache::Http::Request;
+using Pistache::Http::ResponseWriter;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+namespace {
+
+constexpr size_t kMaxCodeLength = 64;
+constexpr size_t kMaxRunIdLength = 64;
+constexpr int64_t kMaxExecutionTime = 7 * 24 * 3600;
+
+std::string_view MethodName(Method method) {
+  switch (method) {
+    case Method::Get: return "GET";
+    case Method::Post: return "POST";
+    case Method::Put: return "PUT";
+    case Method::Delete: return "DELETE";
+    case Method::Patch: return "PATCH";
+    case Method::Head: return "HEAD";
+    case Method::Options: return "OPTIONS";
+    default: return "OTHER";
+  }
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (next > pos) out.push_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return out;
+}
+
+std::string_view ContentTypeFor(const std::filesystem::path& file) {
+  static const std::unordered_map<std::string, std::string_view> kTypes = {
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+      {".ico", "image/x-icon"}, {".txt", "text/plain; charset=utf-8"}};
+  auto it = kTypes.find(file.extension().string());
+  return it == kTypes.end() ? std::string_view("application/octet-stream") : it->second;
+}
+
+std::string Iso(std::chrono::system_clock::time_point t) { return FormatTimestamp(t); }
+
+}  // namespace
+
+/// Everything the handler clones share.
+struct ApiState {
+  explicit ApiState(ApiServices s) : services(std::move(s)) {}
+  ApiServices services;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::mutex streams_mutex;
+  // Open SSE streams by peer, so a disconnect unsubscribes them.
+  std::unordered_map<const Pistache::Tcp::Peer*, std::pair<SubscriptionId, std::shared_ptr<PeerStream>>> streams;
+};
+
+namespace {
+
+class Routes {
+ public:
+  explicit Routes(ApiState& state) : s_(state), svc_(state.services) {}
+
+  void Handle(const Request& request, ResponseWriter& response) {
+    const std::string& resource = request.resource();
+    const auto seg = Segments(resource);
+    const Method m = request.method();
+    auto is = [&](std::initializer_list<std::string_view> parts) {
+      if (seg.size() != parts.size()) return false;
+      size_t i = 0;
+      for (std::string_view p : parts) {
+        if (p != "*" && seg[i] != p) return false;
+        ++i;
+      }
+      return true;
+    };
+    // Each path: its methods, in one place; anything else is 405 with Allow.
+    auto only = [&](std::string_view allow, Method expected) {
+      if (m == expected) return true;
+      SetHeader(response, "Allow", std::string(allow));
+      SendError(response, Code::Method_Not_Allowed, "method_not_allowed",
+                std::string(MethodName(m)) + " is not allowed on " + resource + " (allowed: " + std::string(allow) + ")");
+      return false;
+    };
+
+    if (seg.empty()) {
+      if (only("GET", Method::Get)) ServeFile(response, "index.html");
+      return;
+    }
+    if (seg[0] == "web" && seg.size() >= 2) {
+      if (only("GET", Method::Get)) ServeFile(response, resource.substr(5));
+      return;
+    }
+    if (seg[0] != "api") return NoSuchEndpoint(response, resource);
+    if (is({"api", "health"})) {
+      if (only("GET", Method::Get)) Health(response);
+    } else if (is({"api", "events"})) {
+      if (only("GET", Method::Get)) LifecycleStream(request, response);
+    } else if (is({"api", "strategies"})) {
+      if (only("GET", Method::Get)) SendJson(response, Code::Ok, CatalogToJson(*svc_.registry.catalog(), true));
+    } else if (is({"api", "strategies", "execute"})) {
+      if (only("POST", Method::Post)) Execute(request, response);
+    } else if (is({"api", "strategies", "rescan"})) {
+      if (only("POST", Method::Post)) SendJson(response, Code::Ok, CatalogToJson(*svc_.registry.Rescan(), true));
+    } else if (is({"api", "strategies", "queue"})) {
+      if (only("GET", Method::Get)) Queue(response);
+    } else if (is({"api", "strategies", "runs"})) {
+      if (only("GET", Method::Get)) ListRuns(request, response);
+    } else if (is({"api", "strategies", "sse", "*"})) {
+      if (only("GET", Method::Get)) RunStream(request, response, std::string(seg[3]));
+    } else if (is({"api", "strategies", "runs", "*"})) {
+      if (only("GET", Method::Get)) GetRun(response, std::string(seg[3]));
+    } else if (is({"api", "strategies", "runs", "*", "status"})) {
+      if (only("GET", Method::Get)) RunStatus(response, std::string(seg[3]));
+    } else if (is({"api", "strategies", "runs", "*", "events"})) {
+      if (only("GET", Method::Get)) RunEvents(request, response, std::string(seg[3]));
+    } else if (is({"api", "strategies", "runs", "*", "results"})) {
+      if (only("GET", Method::Get)) RunResults(request, response, std::string(seg[3]));
+    } else if (is({"api", "strategies", "runs", "*", "cancel"})) {
+      if (only("POST", Method::Post)) Cancel(response, std::string(seg[3]));
+    } else if (is({"api", "strategies", "runs", "*", "bars", "*"})) {
+      if (only("GET", Method::Get)) Bars(request, response, std::string(seg[3]), std::string(seg[5]));
+    } else if (is({"api", "strategies", "*"})) {
+      if (only("GET", Method::Get)) Strategy(response, std::string(seg[2]));
+    } else {
+      NoSuchEndpoint(response, resource);
+    }
+  }
+
+ private:
+  void NoSuchEndpoint(ResponseWriter& response, const std::string& resource) {
+    SendError(response, Code::Not_Found, "not_found", "no such endpoint: " + resource);
+  }
+
+  void ServeFile(ResponseWriter& response, std::string_view relative) {
+    // Only plain names below the web root: no "..", no hidden files, no odd characters.
+    const bool safe = !relative.empty() && relative.size() < 200 &&
+                      std::all_of(relative.begin(), relative.end(),
+                                  [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                                      c == '-' || c == '.' || c == '/'; }) &&
+                      relative.find("..") == std::string_view::npos && relative.front() != '/' &&
+                      relative.find("/.") == std::string_view::npos && relative.front() != '.';
+    const std::filesystem::path file = svc_.web_root / std::string(relative);
+    std::ifstream in(file, std::ios::binary);
+    if (!safe || !in || std::filesystem::is_directory(file)) {
+      return SendError(response, Code::Not_Found, "not_found", "no such file: " + std::string(relative));
+    }
+    std::stringstream body;
+    body << in.rdbuf();
+    SetHeader(response, "Content-Type", std::string(ContentTypeFor(file)));
+    SetHeader(response, "Cache-Control", "no-cache");
+    response.send(Code::Ok, body.str());
+  }
+
+  void Health(ResponseWriter& response) {
+    const auto catalog = svc_.registry.catalog();
+    const auto queue = svc_.executor.Queue();
+    const auto running = std::count_if(queue.begin(), queue.end(), [](const QueueEntry& e) { return e.position == 0; });
+    const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - s_.started).count();
+    std::string json = "{\"status\":\"ok\",\"version\":" + JsonString(svc_.version) +
+                       ",\"uptime_seconds\":" + std::to_string(static_cast<int64_t>(uptime)) +
+                       ",\"strategies\":" + std::to_string(catalog->plugins.size()) +
+                       ",\"rejected\":" + std::to_string(catalog->rejected.size()) +
+                       ",\"running\":" + std::to_string(running) +
+                       ",\"queued\":" + std::to_string(static_cast<int64_t>(queue.size()) - running) +
+                       ",\"subscribers\":" + std::to_string(svc_.hub.subscriber_count()) + "}";
+    SendJson(response, Code::Ok, json);
+  }
+
+  void Strategy(ResponseWriter& response, const std::string& code) {
+    auto plugin = svc_.registry.catalog()->Find(code);
+    if (!plugin) return SendError(response, Code::Not_Found, "not_found", "unknown strategy '" + code + "'", "strategy_code");
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    WriteDescriptor(w, *plugin, true);
+    SendJson(response, Code::Ok, buffer.GetString());
+  }
+
+  void Execute(const Request& request, ResponseWriter& response) {
+    rapidjson::Document body;
+    body.Parse(request.body().c_str(), request.body().size());
+    if (body.HasParseError()) {
+      return SendError(response, Code::Bad_Request, "invalid_json",
+                       std::string("malformed JSON at offset ") + std::to_string(body.GetErrorOffset()) + ": " +
+                           rapidjson::GetParseError_En(body.GetParseError()));
+    }
+    if (!body.IsObject()) return SendError(response, Code::Bad_Request, "invalid_json", "the body must be a JSON object");
+    auto invalid = [&](const std::string& message, const std::string& field) {
+      SendStatus(response, InvalidArgument(message, field));
+    };
+    for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
+      const std::string_view name(it->name.GetString(), it->name.GetStringLength());
+      if (name != "strategy_code" && name != "parameters" && name != "options") {
+        return invalid("unknown field '" + std::string(name) + "'", std::string(name));
+      }
+    }
+    const auto code_it = body.FindMember("strategy_code");
+    if (code_it == body.MemberEnd() || !code_it->value.IsString()) {
+      return invalid("strategy_code is required and must be a string", "strategy_code");
+    }
+    const std::string code(code_it->value.GetString(), code_it->value.GetStringLength());
+    if (code.size() > kMaxCodeLength) return invalid("strategy_code is too long", "strategy_code");
+    auto plugin = svc_.registry.catalog()->Find(code);
+    if (!plugin) return SendError(response, Code::Not_Found, "not_found", "unknown strategy '" + code + "'", "strategy_code");
+
+    rapidjson::Value empty(rapidjson::kObjectType);
+    const auto params_it = body.FindMember("parameters");
+    const rapidjson::Value& user_params = params_it == body.MemberEnd() ? empty : params_it->value;
+    if (!user_params.IsObject()) return invalid("parameters must be a JSON object", "parameters");
+    auto parameters = plugin->schema().Validate(user_params);
+    if (!parameters) return SendStatus(response, parameters.status());
+
+    RunSubmission submission;
+    const auto options_it = body.FindMember("options");
+    if (options_it != body.MemberEnd()) {
+      const rapidjson::Value& options = options_it->value;
+      if (!options.IsObject()) return invalid("options must be a JSON object", "options");
+      for (auto it = options.MemberBegin(); it != options.MemberEnd(); ++it) {
+        const std::string name(it->name.GetString(), it->name.GetStringLength());
+        if (name == "priority") {
+          auto priority = it->value.IsString() ? ParsePriority(it->value.GetString()) : std::nullopt;
+          if (!priority) return invalid("priority must be low, normal or high", "options.priority");
+          submission.priority = *priority;
+        } else if (name == "max_execution_time") {
+          if (!it->value.IsInt64() || it->value.GetInt64() < 1 || it->value.GetInt64() > kMaxExecutionTime) {
+            return invalid("max_execution_time must be a whole number of seconds from 1 to " +
+                               std::to_string(kMaxExecutionTime),
+                           "options.max_execution_time");
+          }
+          submission.timeout = std::chrono::seconds(it->value.GetInt64());
+        } else if (name == "notify_on_completion") {
+          if (!it->value.IsBool()) return invalid("notify_on_completion must be true or false", "options.notify_on_completion");
+        } else {
+          return invalid("unknown option '" + name + "'", "options." + name);
+        }
+      }
+    }
+    auto tickers = ResolveUniverse(*parameters, svc_.data);
+    if (!tickers) return SendStatus(response, tickers.status());
+
+    submission.plugin = plugin;
+    submission.request.run_id = NewRunId();
+    submission.request.max_workers = 1;
+    if (const ParamValue* workers = parameters->Find("max_workers")) {
+      if (const auto* n = std::get_if<int64_t>(workers)) submission.request.max_workers = static_cast<unsigned>(std::max<int64_t>(1, *n));
+    }
+    submission.request.parameters = std::move(*parameters);
+    submission.request.tickers = std::move(*tickers);
+    submission.source = "api";
+    auto submitted = svc_.executor.Submit(std::move(submission));
+    if (!submitted) return SendStatus(response, submitted.status());
+
+    std::string json = "{\"run_id\":" + JsonString(submitted->run_id) + ",\"status\":" +
+                       JsonString(RunStateName(submitted->status)) +
+                       ",\"position_in_queue\":" + std::to_string(submitted->position_in_queue) +
+                       ",\"estimated_start_time\":" +
+                       (submitted->estimated_start_time ? JsonString(Iso(*submitted->estimated_start_time)) : "null") +
+                       ",\"sse_endpoint\":" + JsonString("/api/strategies/sse/" + submitted->run_id) + "}";
+    SetHeader(response, "Location", "/api/strategies/runs/" + submitted->run_id);
+    SendJson(response, Code::Accepted, json);
+  }
+
+  void Queue(ResponseWriter& response) {
+    const auto queue = svc_.executor.Queue();
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    w.Key("queue");
+    w.StartArray();
+    int64_t queued = 0;
+    for (const QueueEntry& e : queue) {
+      queued += e.position > 0;
+      w.StartObject();
+      w.Key("run_id");
+      w.String(e.run.run_id.c_str());
+      w.Key("strategy_code");
+      w.String(e.run.strategy_code.c_str());
+      w.Key("status");
+      w.String(std::string(RunStateName(e.run.status)).c_str());
+      w.Key("position");
+      w.Int64(e.position);
+      w.Key("priority");
+      w.String(std::string(PriorityName(e.priority)).c_str());
+      w.Key("created_at");
+      w.String(Iso(e.run.created_at).c_str());
+      w.Key("started_at");
+      e.run.started_at ? w.String(Iso(*e.run.started_at).c_str()) : w.Null();
+      w.Key("estimated_start");
+      e.estimated_start_time ? w.String(Iso(*e.estimated_start_time).c_str()) : w.Null();
+      w.Key("progress_percent");
+      w.Double(e.run.progress_percent);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("total_queued");
+    w.Int64(queued);
+    w.Key("total_running");
+    w.Int64(static_cast<int64_t>(queue.size()) - queued);
+    w.Key("max_concurrent");
+    w.Uint(svc_.executor.options().max_concurrent);
+    w.Key("queue_capacity");
+    w.Uint64(svc_.executor.options().queue_capacity);
+    w.EndObject();
+    SendJson(response, Code::Ok, buffer.GetString());
+  }
+
+  void ListRuns(const Request& request, ResponseWriter& response) {
+    RunFilter filter;
+    if (auto status = Query(request, "status"); status && !status->empty()) {
+      for (RunState st : {RunState::kQueued, RunState::kStarting, RunState::kRunning, RunState::kCompleting,
+                          RunState::kCompleted, RunState::kCancelled, RunState::kError}) {
+        if (RunStateName(st) == *status) filter.status = st;
+      }
+      if (!filter.status) return SendStatus(response, InvalidArgument("unknown status '" + *status + "'", "status"));
+    }
+    if (auto code = Query(request, "strategy_code")) filter.strategy_code = *code;
+    auto limit = QueryInteger(request, "limit", 50, 1, 500);
+    if (!limit) return SendStatus(response, limit.status());
+    auto offset = QueryInteger(request, "offset", 0, 0, INT64_MAX / 2);
+    if (!offset) return SendStatus(response, offset.status());
+    filter.limit = *limit;
+    filter.offset = *offset;
+    auto runs = svc_.store.ListRuns(filter);
+    if (!runs) return SendStatus(response, runs.status());
+    auto total = svc_.store.CountRuns(filter);
+    if (!total) return SendStatus(response, total.status());
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    w.Key("runs");
+    w.StartArray();
+    for (const RunRecord& run : *runs) WriteRun(w, Live(run));
+    w.EndArray();
+    w.Key("total");
+    w.Int64(*total);
+    w.Key("limit");
+    w.Int64(*limit);
+    w.Key("offset");
+    w.Int64(*offset);
+    w.EndObject();
+    SendJson(response, Code::Ok, buffer.GetString());
+  }
+
+  /// The freshest view of a run: the executor's live snapshot while it is active.
+  RunRecord Live(const RunRecord& stored) {
+    if (IsFinished(stored.status)) return stored;
+    if (auto active = svc_.executor.Active(stored.run_id)) return active->run;
+    return stored;
+  }
+
+  Result<RunRecord> FindRun(const std::string& run_id) {
+    if (run_id.size() > kMaxRunIdLength) return NotFound("unknown run '" + run_id.substr(0, 64) + "'", "run_id");
+    if (auto active = svc_.executor.Active(run_id)) return active->run;
+    auto stored = svc_.store.GetRun(run_id);
+    if (!stored) return stored.status();
+    if (!*stored) return NotFound("unknown run '" + run_id + "'", "run_id");
+    return **stored;
+  }
+
+  void GetRun(ResponseWriter& response, const std::string& run_id) {
+    auto run = FindRun(run_id);
+    if (!run) return SendStatus(response, run.status());
+    SendJson(response, Code::Ok, RunToJson(*run));
+  }
+
+  void RunStatus(ResponseWriter& response, const std::string& run_id) {
+    auto run = FindRun(run_id);
+    if (!run) return SendStatus(response, run.status());
+    const RunRecord& r = *run;
+    std::optional<std::chrono::system_clock::time_point> completion = r.finished_at;
+    double rate = 0;
+    if (r.started_at && !r.finished_at) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::system_clock::now() - *r.started_at).count();
+      if (elapsed > 0 && r.completed_items > 0) {
+        rate = static_cast<double>(r.completed_items) / elapsed;
+        const double remaining = static_cast<double>(std::max<int64_t>(0, r.total_items - r.completed_items)) / rate;
+        completion = std::chrono::system_clock::now() +
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(remaining));
+      }
+    } else if (r.started_at && r.finished_at) {
+      const double took = std::chrono::duration<double>(*r.finished_at - *r.started_at).count();
+      if (took > 0) rate = static_cast<double>(r.completed_items) / took;
+    }
+    std::optional<int64_t> position;
+    if (auto active = svc_.executor.Active(run_id)) position = active->position;
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    w.Key("run_id");
+    w.String(r.run_id.c_str());
+    w.Key("status");
+    w.String(std::string(RunStateName(r.status)).c_str());
+    w.Key("progress_percent");
+    w.Double(r.status == RunState::kCompleted ? 100.0 : r.progress_percent);
+    w.Key("current_stage");
+    r.current_stage.empty() ? w.Null() : w.String(r.current_stage.c_str());
+    w.Key("started_at");
+    r.started_at ? w.String(Iso(*r.started_at).c_str()) : w.Null();
+    w.Key("finished_at");
+    r.finished_at ? w.String(Iso(*r.finished_at).c_str()) : w.Null();
+    w.Key("estimated_completion");
+    completion ? w.String(Iso(*completion).c_str()) : w.Null();
+    w.Key("position_in_queue");
+    position ? w.Int64(*position) : w.Null();
+    w.Key("can_cancel");
+    w.Bool(!IsFinished(r.status));
+    w.Key("error");
+    if (r.error_code.empty() && r.error_message.empty()) {
+      w.Null();
+    } else {
+      w.StartObject();
+      w.Key("code");
+      w.String(r.error_code.c_str());
+      w.Key("message");
+      w.String(r.error_message.c_str());
+      w.EndObject();
+    }
+    w.Key("metrics");
+    w.StartObject();
+    w.Key("processed_tickers");
+    w.Int64(r.completed_items);
+    w.Key("total_tickers");
+    w.Int64(r.total_items);
+    w.Key("tickers_per_second");
+    w.Double(std::round(rate * 100) / 100);
+    w.Key("passed_count");
+    w.Int64(r.passed_count);
+    w.EndObject();
+    w.EndObject();
+    SendJson(response, Code::Ok, buffer.GetString());
+  }
+
+  void RunEvents(const Request& request, ResponseWriter& response, const std::string& run_id) {
+    auto run = FindRun(run_id);
+    if (!run) return SendStatus(response, run.status());
+    auto after = QueryInteger(request, "after", 0, 0, INT64_MAX / 2);
+    if (!after) return SendStatus(response, after.status());
+    auto limit = QueryInteger(request, "limit", 1000, 1, 10000);
+    if (!limit) return SendStatus(response, limit.status());
+    auto events = svc_.store.Events(run_id, static_cast<uint64_t>(*after), *limit);
+    if (!events) return SendStatus(response, events.status());
+    std::string json = "{\"run_id\":" + JsonString(run_id) + ",\"status\":" + JsonString(RunStateName(run->status)) +
+                       ",\"events\":[";
+    for (size_t i = 0; i < events->size(); ++i) json += (i ? "," : "") + (*events)[i].json;
+    json += "]}";
+    SendJson(response, Code::Ok, json);
+  }
+
+  void RunResults(const Request& request, ResponseWriter& response, const std::string& run_id) {
+    auto run = FindRun(run_id);
+    if (!run) return SendStatus(response, run.status());
+    ResultQuery query;
+    auto passed = QueryBoolean(request, "passed");
+    if (!passed) return SendStatus(response, passed.status());
+    query.passed_only = passed->value_or(false);
+    if (auto sort = Query(request, "sort"); sort && !sort->empty()) {
+      if (sort->size() > 64) return SendStatus(response, InvalidArgument("sort is too long", "sort"));
+      query.sort_by = *sort;
+    }
+    if (auto order = Query(request, "order"); order && !order->empty()) {
+      if (*order != "asc" && *order != "desc") return SendStatus(response, InvalidArgument("order must be asc or desc", "order"));
+      query.descending = *order == "desc";
+    } else {
+      query.descending = query.sort_by != "ticker";
+    }
+    const std::string format = Query(request, "format").value_or("json");
+    if (format != "json" && format != "csv") return SendStatus(response, InvalidArgument("format must be json or csv", "format"));
+    auto limit = QueryInteger(request, "limit", format == "csv" ? -1 : 100, -1, 100000);
+    if (!limit) return SendStatus(response, limit.status());
+    auto offset = QueryInteger(request, "offset", 0, 0, INT64_MAX / 2);
+    if (!offset) return SendStatus(response, offset.status());
+    query.limit = *limit;
+    query.offset = *offset;
+    auto rows = svc_.store.Results(run_id, query);
+    if (!rows) return SendStatus(response, rows.status());
+    if (format == "csv") {
+      SetHeader(response, "Content-Disposition", "attachment; filename=\"" + run->strategy_code + "-" + run_id.substr(0, 8) + ".csv\"");
+      return SendText(response, Code::Ok, ResultsToCsv(*rows), "text/csv; charset=utf-8");
+    }
+    auto total = svc_.store.CountResults(run_id, query.passed_only);
+    if (!total) return SendStatus(response, total.status());
+    std::string json = "{\"run_id\":" + JsonString(run_id) + ",\"status\":" + JsonString(RunStateName(run->status)) +
+                       ",\"total\":" + std::to_string(*total) + ",\"results\":[";
+    for (size_t i = 0; i < rows->size(); ++i) json += (i ? "," : "") + ToJson((*rows)[i]);
+    json += "]}";
+    SendJson(response, Code::Ok, json);
+  }
+
+  void Cancel(ResponseWriter& response, const std::string& run_id) {
+    if (run_id.size() > kMaxRunIdLength) return SendStatus(response, NotFound("unknown run", "run_id"));
+    Status cancelled = svc_.executor.Cancel(run_id, CancelReason::kUser);
+    if (!cancelled.ok()) return SendStatus(response, cancelled);
+    SendJson(response, Code::Ok, "{\"cancelled\":true,\"run_id\":" + JsonString(run_id) +
+                                     ",\"message\":\"Execution cancelled successfully\"}");
+  }
+
+  void Bars(const Request& request, ResponseWriter& response, const std::string& run_id, const std::string& ticker) {
+    auto run = FindRun(run_id);
+    if (!run) return SendStatus(response, run.status());
+    if (!IsValidTicker(ticker)) return SendStatus(response, InvalidArgument("'" + ticker.substr(0, 20) + "' is not a ticker", "ticker"));
+    auto days = QueryInteger(request, "days", 252, 1, 5000);
+    if (!days) return SendStatus(response, days.status());
+    auto series = svc_.data.Load(ticker);
+    if (!series) return SendStatus(response, series.status().code() == StatusCode::kNotFound
+                                                 ? NotFound(series.status().message(), "ticker")
+                                                 : series.status());
+    const BarSeries& s = **series;
+    const size_t from = s.size() > static_cast<size_t>(*days) ? s.size() - static_cast<size_t>(*days) : 0;
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    w.Key("ticker");
+    w.String(ticker.c_str());
+    w.Key("bars");
+    w.StartArray();
+    for (size_t i = from; i < s.size(); ++i) {
+      w.StartObject();
+      const auto day = std::chrono::sys_days(std::chrono::days(s.day[i]));
+      const std::chrono::year_month_day ymd(day);
+      char date[16];
+      std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                    static_cast<unsigned>(ymd.day()));
+      w.Key("date");
+      w.String(date);
+      w.Key("open");
+      w.Double(s.open[i]);
+      w.Key("high");
+      w.Double(s.high[i]);
+      w.Key("low");
+      w.Double(s.low[i]);
+      w.Key("close");
+      w.Double(s.close[i]);
+      w.Key("volume");
+      w.Double(s.volume[i]);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    SendJson(response, Code::Ok, buffer.GetString());
+  }
+
+  void RunStream(const Request& request, ResponseWriter& response, const std::string& run_id) {
+    if (run_id.size() > kMaxRunIdLength) return SendStatus(response, NotFound("unknown run", "run_id"));
+    uint64_t after = 0;
+    std::optional<std::string> last = Header(request, "Last-Event-ID");
+    if (!last) last = Query(request, "last_event_id");
+    if (last && !last->empty()) {
+      char* end = nullptr;
+      const unsigned long long value = std::strtoull(last->c_str(), &end, 10);
+      if (end == last->c_str() || *end != '\0') {
+        return SendStatus(response, InvalidArgument("Last-Event-ID must be an event seq", "last_event_id"));
+      }
+      after = value;
+    }
+    auto run = FindRun(run_id);
+    if (!run) return SendStatus(response, run.status());
+    auto stream = std::make_shared<PeerStream>(response.peer());
+    if (!stream->Open()) return;
+    auto id = svc_.hub.SubscribeRun(run_id, after, stream);
+    if (!id) {
+      stream->Close();
+      return;
+    }
+    Remember(stream, *id);
+  }
+
+  void LifecycleStream(const Request&, ResponseWriter& response) {
+    auto stream = std::make_shared<PeerStream>(response.peer());
+    if (!stream->Open()) return;
+    Remember(stream, svc_.hub.SubscribeAll(stream));
+  }
+
+  void Remember(const std::shared_ptr<PeerStream>& stream, SubscriptionId id) {
+    std::lock_guard lock(s_.streams_mutex);
+    s_.streams[stream->peer_address()] = {id, stream};
+  }
+
+  ApiState& s_;
+  ApiServices& svc_;
+};
+
+class Handler : public Pistache::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Handler)
+  explicit Handler(std::shared_ptr<ApiState> state) : state_(std::move(state)) {}
+
+  void onRequest(const Request& request, ResponseWriter response) override {
+    try {
+      Routes(*state_).Handle(request, response);
+    } catch (const std::exception& e) {
+      Logger("http")->error("{} {}: {}", MethodName(request.method()), request.resource(), e.what());
+      SendError(response, Code::Internal_Server_Error, "internal", "internal error");
+    }
+  }
+
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    std::pair<SubscriptionId, std::shared_ptr<PeerStream>> stream;
+    {
+      std::lock_guard lock(state_->streams_mutex);
+      auto it = state_->streams.find(peer.get());
+      if (it == state_->streams.end()) return;
+      stream = std::move(it->second);
+      state_->streams.erase(it);
+    }
+    state_->services.hub.Unsubscribe(stream.first);
+  }
+
+ private:
+  std::shared_ptr<ApiState> state_;
+};
+
+}  // namespace
+
+ApiServer::ApiServer(ApiServerOptions options, ApiServices services)
+    : options_(std::move(options)), state_(std::make_shared<ApiState>(std::move(services))) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Status ApiServer::Start() {
+  try {
+    Pistache::Address address(options_.host, Pistache::Port(options_.port));
+    endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
+    auto opts = Pistache::Http::Endpoint::options()
+                    .threads(options_.threads)
+                    .flags(Pistache::Tcp::Options::ReuseAddr)
+                    .maxRequestSize(options_.max_request_bytes)
+                    .keepaliveTimeout(std::chrono::hours(24));
+    endpoint_->init(opts);
+    endpoint_->setHandler(Pistache::Http::make_handler<Handler>(state_));
+    endpoint_->serveThreaded();
+  } catch (const std::exception& e) {
+    endpoint_.reset();
+    return InvalidArgument("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + e.what(),
+                           "port");
+  }
+  return Status::Ok();
+}
+
+uint16_t ApiServer::port() const { return endpoint_ ? static_cast<uint16_t>(endpoint_->getPort()) : 0; }
+
+void ApiServer::Stop() {
+  if (!endpoint_) return;
+  endpoint_->shutdown();
+  endpoint_.reset();
+}
+
+}  // namespace stratrun::http

@@ -1,0 +1,699 @@
+#include "progress/event_hub.h"
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "common/logging.h"
+#include "progress/run_json.h"
+
+namespace stratrun {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using SteadyTime = SteadyClock::time_point;
+using SystemTime = std::chrono::system_clock::time_point;
+
+/// A running run's lifecycle frame goes out at most this often for progress alone.
+constexpr std::chrono::milliseconds kRunFrameInterval{500};
+/// How often a stream waiting for events to reach the store reads it again.
+constexpr std::chrono::milliseconds kGapPoll{25};
+/// How often a stream of a run the hub has no events of (queued, or running in another
+/// process such as a CLI run) looks at the store.
+constexpr std::chrono::milliseconds kIdlePoll{250};
+/// A stream still waiting for the store after this long is worth a warning.
+constexpr std::chrono::seconds kGapWarnAfter{5};
+/// A finished run's events leave memory this long after its terminal event…
+constexpr std::chrono::seconds kForgetFinishedAfter{10};
+/// …and a run that has gone quiet without one (a host bug) after this long.
+constexpr std::chrono::minutes kForgetIdleAfter{10};
+/// The fan-out thread wakes at least this often.
+constexpr std::chrono::seconds kMaxSleep{1};
+/// Events read from the store per stream and round while replaying.
+constexpr int64_t kReplayChunkEvents = 1024;
+/// A Send carries roughly at most max(conflate_above_bytes, this); the rest follows in the
+/// next rounds, so one burst can not push a client past max_pending_bytes by itself.
+constexpr size_t kMinSendBudget = 16u << 10;
+
+/// A run's event as its SSE frame, formatted once for every stream.
+struct Frame {
+  uint64_t seq = 0;
+  EventType type = EventType::kProgress;
+  bool passed = false;  // a ticker_completed with metric passed = 1
+  std::string text;
+};
+
+std::string EventFrame(uint64_t seq, std::string_view type, std::string_view json) {
+  std::string text;
+  text.reserve(json.size() + type.size() + 40);
+  text += "id: ";
+  text += std::to_string(seq);
+  text += "\nevent: ";
+  text += type;
+  text += "\ndata: ";
+  text += json;
+  text += "\n\n";
+  return text;
+}
+
+std::string RunFrame(const RunRecord& run) { return "event: run\ndata: " + RunToJson(run) + "\n\n"; }
+
+bool Passed(const ProgressEvent& event) {
+  for (const auto& [name, value] : event.metrics) {
+    if (name == "passed") return value == 1.0;
+  }
+  return false;
+}
+
+/// What a conflated batch never drops.
+bool AlwaysKept(const Frame& frame) {
+  return frame.type == EventType::kStarted || frame.type == EventType::kStageCompleted || IsTerminal(frame.type) ||
+         (frame.type == EventType::kTickerCompleted && frame.passed);
+}
+
+RunState FinalState(EventType type) {
+  switch (type) {
+    case EventType::kCompleted: return RunState::kCompleted;
+    case EventType::kCancelled: return RunState::kCancelled;
+    default: return RunState::kError;
+  }
+}
+
+EventHubOptions Sane(EventHubOptions options) {
+  options.memory_events_per_run = std::max<size_t>(options.memory_events_per_run, 1);
+  options.batch_interval = std::max(options.batch_interval, std::chrono::milliseconds(0));
+  options.heartbeat = std::max(options.heartbeat, std::chrono::seconds(1));
+  options.retry_hint = std::max(options.retry_hint, std::chrono::milliseconds(0));
+  options.max_stream_lifetime = std::max(options.max_stream_lifetime, std::chrono::seconds(0));
+  return options;
+}
+
+/// Recent events of one run, contiguous in seq.
+struct RunMemory {
+  std::deque<Frame> frames;
+  uint64_t last_seq = 0;  // the highest seq taken in
+  bool terminal = false;
+  SteadyTime terminal_at{};
+  SteadyTime last_event_at{};
+};
+
+/// What the lifecycle stream knows of a run: the latest RunRecord (from OnRunChanged or
+/// the store) and what its events said since.
+struct RunView {
+  RunRecord record;
+  bool has_events = false;
+  std::optional<SystemTime> first_event_at;
+  std::optional<double> progress_percent;
+  std::optional<int64_t> total_items, completed_items;
+  std::string stage;
+  int64_t passed_count = 0;
+  std::optional<EventType> terminal;
+  SystemTime terminal_at{};
+  std::string error_code, error_message;
+
+  bool dirty = false;      // events not yet in a frame
+  bool frame_due = false;  // send a frame this round (terminal event)
+  SteadyTime last_frame{};
+
+  void Apply(const ProgressEvent& e) {
+    has_events = true;
+    if (!first_event_at) first_event_at = e.timestamp;
+    if (e.progress_percent) progress_percent = e.progress_percent;
+    if (e.total_items) total_items = e.total_items;
+    if (e.completed_items) completed_items = e.completed_items;
+    if (!e.stage.empty()) stage = e.stage;
+    passed_count = e.passed_count;
+    if (IsTerminal(e.type) && !terminal) {
+      terminal = e.type;
+      terminal_at = e.timestamp;
+      error_code = e.error_code;
+      error_message = e.type == EventType::kCompleted ? std::string() : e.message;
+      frame_due = true;
+    }
+    dirty = true;
+  }
+
+  /// The record with what the events said laid over it. A finished record is the
+  /// executor's final word (its log is durable): only fields it left unset are filled in.
+  RunRecord Merged() const {
+    RunRecord r = record;
+    if (!has_events) return r;
+    const bool final = IsFinished(r.status);
+    if (!r.started_at) r.started_at = first_event_at;
+    if (terminal && !final) {
+      r.status = FinalState(*terminal);
+      r.finished_at = terminal_at;
+      r.error_code = error_code;
+      r.error_message = error_message;
+    } else if (r.status == RunState::kQueued || r.status == RunState::kStarting) {
+      r.status = RunState::kRunning;
+    }
+    if (progress_percent && (!final || r.progress_percent == 0)) r.progress_percent = *progress_percent;
+    if (total_items && (!final || r.total_items == 0)) r.total_items = *total_items;
+    if (completed_items && (!final || r.completed_items == 0)) r.completed_items = *completed_items;
+    if (!stage.empty() && (!final || r.current_stage.empty())) r.current_stage = stage;
+    if (!final || r.passed_count == 0) r.passed_count = std::max(r.passed_count, passed_count);
+    return r;
+  }
+};
+
+/// One round's text for the streams of a run that need the same events from memory.
+struct Batch {
+  std::string text;
+  uint64_t last_seq = 0;  // sent up to here (conflated-away events count as sent)
+  bool terminal = false;
+};
+
+/// One round's look at the store for a run, shared by its streams.
+struct Probe {
+  std::optional<uint64_t> last_seq;
+  std::optional<bool> finished;
+};
+
+}  // namespace
+
+struct EventHub::Subscription {
+  SubscriptionId id = 0;
+  bool all = false;  // the lifecycle stream
+  std::string run_id;
+  std::atomic<bool> gone{false};         // unsubscribed: no further calls
+  std::mutex call_mutex;                 // held by the fan-out thread around every call to the client
+  std::shared_ptr<StreamClient> client;  // guarded by call_mutex
+
+  // Fan-out thread only.
+  uint64_t sent_seq = 0;  // the stream has every event up to here
+  bool greeted = false;   // the retry line (and the snapshot) went out
+  bool ended = false;     // closed, dropped or gone: no further calls
+  SteadyTime opened_at{};
+  SteadyTime last_send{};
+  SteadyTime next_poll{};
+  std::optional<SteadyTime> waiting_since;     // for a gap only the store can fill
+  std::optional<SteadyTime> backlogged_since;  // pending_bytes() past conflate_above_bytes since
+  bool warned = false;
+
+  /// Calls `f(client)` unless the subscriber is gone; false if it is.
+  template <typename F>
+  bool With(F&& f) {
+    std::lock_guard lock(call_mutex);
+    if (ended || gone.load() || !client) return false;
+    f(*client);
+    return true;
+  }
+};
+
+struct EventHub::Taken {
+  std::unordered_map<std::string, std::deque<ProgressEvent>> events;
+  std::vector<RunRecord> changes;
+  std::vector<std::shared_ptr<Subscription>> joining;
+};
+
+struct EventHub::State {
+  std::shared_ptr<spdlog::logger> log = Logger("sse");
+  std::unordered_map<std::string, RunMemory> memory;
+  std::unordered_map<std::string, RunView> views;
+  std::vector<std::shared_ptr<Subscription>> streams;
+};
+
+EventHub::EventHub(RunStore& store, EventHubOptions options)
+    : store_(store), options_(Sane(options)), state_(std::make_unique<State>()) {
+  fan_out_ = std::thread([this] { FanOutLoop(); });
+}
+
+EventHub::~EventHub() { Shutdown(); }
+
+void EventHub::OnEvent(const ProgressEvent& event) noexcept {
+  try {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      auto& queue = inbox_[event.run_id];
+      queue.push_back(event);
+      // Only if the fan-out thread is stalled: memory drops the oldest anyway, and the
+      // streams that still need them read them from the store.
+      if (queue.size() > options_.memory_events_per_run) queue.pop_front();
+      wake = !work_;
+      work_ = true;
+    }
+    if (wake) wake_.notify_one();
+  } catch (const std::exception& e) {
+    Logger("sse")->error("run {}: event {} not streamed: {}", event.run_id, event.seq, e.what());
+  }
+}
+
+void EventHub::OnRunChanged(const RunRecord& run) noexcept {
+  try {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      changes_.push_back(run);
+      wake = !work_;
+      work_ = true;
+    }
+    if (wake) wake_.notify_one();
+  } catch (const std::exception& e) {
+    Logger("sse")->error("run {}: lifecycle change not streamed: {}", run.run_id, e.what());
+  }
+}
+
+Result<SubscriptionId> EventHub::SubscribeRun(const std::string& run_id, uint64_t after_seq,
+                                              std::shared_ptr<StreamClient> client) {
+  if (!client) return InvalidArgument("no stream client");
+  auto run = store_.GetRun(run_id);
+  if (!run) return run.status();
+  if (!*run) return NotFound("unknown run '" + run_id + "'");
+  auto sub = std::make_shared<Subscription>();
+  sub->run_id = run_id;
+  sub->sent_seq = after_seq;
+  sub->client = std::move(client);
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return Status(StatusCode::kFailedPrecondition, "event hub is shut down");
+    sub->id = next_id_++;
+    subscriptions_.emplace(sub->id, sub);
+    joining_.push_back(sub);
+    wake = !work_;
+    work_ = true;
+  }
+  if (wake) wake_.notify_one();
+  return sub->id;
+}
+
+SubscriptionId EventHub::SubscribeAll(std::shared_ptr<StreamClient> client) {
+  auto sub = std::make_shared<Subscription>();
+  sub->all = true;
+  sub->client = std::move(client);
+  bool wake = false;
+  bool stopped = false;
+  {
+    std::lock_guard lock(mutex_);
+    sub->id = next_id_++;
+    if (stopping_) {
+      stopped = true;
+    } else if (sub->client) {
+      subscriptions_.emplace(sub->id, sub);
+      joining_.push_back(sub);
+      wake = !work_;
+      work_ = true;
+    }
+  }
+  if (stopped && sub->client) sub->client->Close();
+  if (wake) wake_.notify_one();
+  return sub->id;
+}
+
+void EventHub::Unsubscribe(SubscriptionId id) {
+  std::shared_ptr<Subscription> sub;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = subscriptions_.find(id);
+    if (it == subscriptions_.end()) return;
+    sub = std::move(it->second);
+    subscriptions_.erase(it);
+  }
+  sub->gone = true;
+  // From inside one of the client's calls the fan-out thread holds call_mutex: the call
+  // in progress is the last, and the fan-out thread lets the client go after it.
+  if (std::this_thread::get_id() == fan_out_id_.load()) return;
+  std::shared_ptr<StreamClient> client;
+  {
+    std::lock_guard lock(sub->call_mutex);  // waits for a call in progress
+    client = std::move(sub->client);
+  }
+}
+
+size_t EventHub::subscriber_count() const {
+  std::lock_guard lock(mutex_);
+  return subscriptions_.size();
+}
+
+size_t EventHub::memory_event_count() const { return memory_events_.load(); }
+
+void EventHub::Shutdown() {
+  std::lock_guard shutdown_lock(shutdown_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (fan_out_.joinable()) fan_out_.join();
+}
+
+void EventHub::FanOutLoop() {
+  fan_out_id_ = std::this_thread::get_id();
+  SteadyTime last_round = SteadyClock::now() - options_.batch_interval;
+  SteadyTime deadline = SteadyClock::now() + kMaxSleep;
+  for (;;) {
+    Taken taken;
+    bool final = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, deadline, [&] { return work_ || stopping_; });
+      // Batching: whatever arrives within batch_interval of the last round goes out together.
+      wake_.wait_until(lock, last_round + options_.batch_interval, [&] { return stopping_; });
+      taken.events.swap(inbox_);
+      taken.changes.swap(changes_);
+      taken.joining.swap(joining_);
+      work_ = false;
+      final = stopping_;
+    }
+    last_round = SteadyClock::now();
+    try {
+      deadline = Round(taken, final);
+    } catch (const std::exception& e) {
+      state_->log->error("fan-out round failed: {}", e.what());
+      deadline = SteadyClock::now() + std::max<SteadyClock::duration>(options_.batch_interval, kGapPoll);
+    }
+    if (final) break;
+  }
+  // Whatever a failed last round left open.
+  for (auto& sub : state_->streams) {
+    if (!sub->ended) sub->With([](StreamClient& c) { c.Close(); });
+    sub->ended = true;
+    std::lock_guard lock(sub->call_mutex);
+    sub->client.reset();
+  }
+  state_->streams.clear();
+  std::lock_guard lock(mutex_);
+  subscriptions_.clear();  // nothing serves them any more
+}
+
+SteadyTime EventHub::Round(Taken& taken, bool final) {
+  State& st = *state_;
+  const SteadyTime now = SteadyClock::now();
+  SteadyTime next = now + kMaxSleep;
+  auto due = [&](SteadyTime t) { next = std::min(next, t); };
+  const size_t budget = std::max(options_.conflate_above_bytes, kMinSendBudget);
+
+  // 1. Events into memory (formatted once for every stream) and into the lifecycle views.
+  for (auto& [run_id, events] : taken.events) {
+    RunMemory& mem = st.memory[run_id];
+    RunView* view = nullptr;
+    for (ProgressEvent& e : events) {
+      if (e.seq <= mem.last_seq) continue;  // a duplicate
+      if (e.seq != mem.last_seq + 1 && !mem.frames.empty()) {
+        // A gap (the inbox overflowed): memory stays contiguous, streams fill it from the store.
+        memory_events_ -= mem.frames.size();
+        mem.frames.clear();
+      }
+      if (mem.frames.size() == options_.memory_events_per_run) {
+        mem.frames.pop_front();
+        --memory_events_;
+      }
+      mem.frames.push_back({e.seq, e.type, Passed(e), EventFrame(e.seq, EventTypeName(e.type), ToJson(e))});
+      ++memory_events_;
+      mem.last_seq = e.seq;
+      mem.last_event_at = now;
+      if (IsTerminal(e.type)) {
+        mem.terminal = true;
+        mem.terminal_at = now;
+      }
+      if (!view) {
+        auto it = st.views.find(run_id);
+        if (it == st.views.end()) {
+          // First sight of the run without a lifecycle change: start from its stored row.
+          RunView fresh;
+          auto stored = store_.GetRun(run_id);
+          if (stored && *stored) {
+            fresh.record = std::move(**stored);
+          } else {
+            fresh.record.run_id = run_id;
+            fresh.record.status = RunState::kRunning;
+          }
+          it = st.views.emplace(run_id, std::move(fresh)).first;
+        }
+        view = &it->second;
+      }
+      view->Apply(e);
+    }
+  }
+
+  // 2. Lifecycle changes: each one a frame, in order.
+  std::vector<std::pair<std::string, std::string>> run_frames;  // (run id, frame) of this round
+  for (RunRecord& record : taken.changes) {
+    RunView& view = st.views[record.run_id];
+    view.record = std::move(record);
+    run_frames.emplace_back(view.record.run_id, RunFrame(view.Merged()));
+    view.dirty = false;
+    view.frame_due = false;
+    view.last_frame = now;
+  }
+  // 3. Progress of running runs, at most every kRunFrameInterval; a terminal event at once.
+  for (auto& [run_id, view] : st.views) {
+    if (view.frame_due || (view.dirty && now - view.last_frame >= kRunFrameInterval)) {
+      run_frames.emplace_back(run_id, RunFrame(view.Merged()));
+      view.dirty = false;
+      view.frame_due = false;
+      view.last_frame = now;
+    } else if (view.dirty) {
+      due(view.last_frame + kRunFrameInterval);
+    }
+  }
+  // 4. The snapshot for new lifecycle streams (this round's frames are in it).
+  std::optional<std::string> snapshot;
+  auto snapshot_text = [&]() -> const std::string& {
+    if (!snapshot) {
+      std::vector<RunRecord> active;
+      for (const auto& [run_id, view] : st.views) {
+        RunRecord merged = view.Merged();
+        if (!IsFinished(merged.status)) active.push_back(std::move(merged));
+      }
+      std::sort(active.begin(), active.end(), [](const RunRecord& a, const RunRecord& b) {
+        return std::tie(a.created_at, a.run_id) < std::tie(b.created_at, b.run_id);
+      });
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+      w.StartObject();
+      w.Key("runs");
+      w.StartArray();
+      for (const RunRecord& run : active) WriteRun(w, run);
+      w.EndArray();
+      w.EndObject();
+      snapshot = "event: snapshot\ndata: " + std::string(buffer.GetString(), buffer.GetSize()) + "\n\n";
+    }
+    return *snapshot;
+  };
+  // Finished runs leave the lifecycle views once their last frame is out.
+  std::erase_if(st.views, [](const auto& entry) {
+    const RunView& view = entry.second;
+    return !view.dirty && !view.frame_due && IsFinished(view.Merged().status);
+  });
+  // For a conflated lifecycle stream: the index of each run's last frame of the round.
+  std::unordered_map<std::string, size_t> last_frame_of_run;
+  for (size_t i = 0; i < run_frames.size(); ++i) last_frame_of_run[run_frames[i].first] = i;
+
+  // 5. New streams.
+  for (auto& sub : taken.joining) {
+    if (sub->gone) continue;
+    sub->opened_at = now;
+    sub->last_send = now;
+    sub->next_poll = now;
+    st.streams.push_back(std::move(sub));
+  }
+
+  // 6. Every stream gets what is new for it as one Send.
+  const std::string retry = "retry: " + std::to_string(options_.retry_hint.count()) + "\n\n";
+  std::map<std::tuple<std::string, uint64_t, bool>, Batch> batches;  // shared by a run's streams
+  std::unordered_map<std::string, Probe> probes;
+  auto memory_batch = [&](const std::string& run_id, const RunMemory& mem, uint64_t need,
+                         bool conflate) -> const Batch& {
+    auto [it, inserted] = batches.try_emplace({run_id, need, conflate});
+    Batch& b = it->second;
+    if (!inserted) return b;
+    b.last_seq = need - 1;
+    const size_t first = static_cast<size_t>(need - mem.frames.front().seq);
+    const size_t n = mem.frames.size();
+    size_t last_progress = n, last_plain = n;  // the survivors of conflation
+    if (conflate) {
+      for (size_t i = first; i < n; ++i) {
+        if (mem.frames[i].type == EventType::kProgress) last_progress = i;
+        if (mem.frames[i].type == EventType::kTickerCompleted && !mem.frames[i].passed) last_plain = i;
+      }
+    }
+    for (size_t i = first; i < n && b.text.size() < budget; ++i) {
+      const Frame& f = mem.frames[i];
+      if (!conflate || AlwaysKept(f) || i == last_progress || i == last_plain) b.text += f.text;
+      b.last_seq = f.seq;
+      if (IsTerminal(f.type)) {
+        b.terminal = true;
+        break;
+      }
+    }
+    return b;
+  };
+
+  std::vector<std::shared_ptr<Subscription>> ended;
+  for (auto& sub_ptr : st.streams) {
+    Subscription& sub = *sub_ptr;
+    size_t pending = 0;
+    bool alive = sub.With([&](StreamClient& c) { pending = c.pending_bytes(); });
+    const bool conflate = pending > options_.conflate_above_bytes;
+    if (!conflate) sub.backlogged_since.reset();
+    if (alive && conflate && !sub.backlogged_since) sub.backlogged_since = now;
+    const SteadyTime stuck_at = sub.backlogged_since.value_or(now) + 2 * options_.heartbeat;
+    if (alive && (pending > options_.max_pending_bytes || (conflate && now >= stuck_at))) {
+      st.log->info("{} stream {} dropped: {} bytes not written{}{}", sub.all ? "lifecycle" : "run " + sub.run_id,
+                   sub.id, pending, pending > options_.max_pending_bytes ? "" : " for too long",
+                   sub.all ? "" : " (it replays the rest from the store when it reconnects)");
+      sub.With([](StreamClient& c) { c.Close(); });
+      alive = false;
+    }
+    if (conflate) due(stuck_at);
+    if (!alive) {
+      sub.ended = true;
+      ended.push_back(sub_ptr);
+      continue;
+    }
+    std::string text;
+    if (!sub.greeted) text = retry;
+    bool complete = false;  // everything the run will ever have is in `text` or sent
+
+    if (sub.all) {
+      if (!sub.greeted) {
+        text += snapshot_text();
+      } else {
+        for (size_t i = 0; i < run_frames.size(); ++i) {
+          if (!conflate || last_frame_of_run[run_frames[i].first] == i) text += run_frames[i].second;
+        }
+      }
+    } else {
+      const uint64_t need = sub.sent_seq + 1;
+      auto mem_it = st.memory.find(sub.run_id);
+      const RunMemory* mem = mem_it == st.memory.end() ? nullptr : &mem_it->second;
+      if (mem && !mem->frames.empty() && mem->frames.front().seq <= need) {
+        // Live: memory holds the next event it needs.
+        sub.waiting_since.reset();
+        if (need <= mem->last_seq) {
+          const Batch& batch = memory_batch(sub.run_id, *mem, need, conflate);
+          text += batch.text;
+          sub.sent_seq = batch.last_seq;
+          complete = batch.terminal;
+          if (sub.sent_seq < mem->last_seq) due(now);  // over budget: the rest next round
+        } else {
+          complete = mem->terminal;
+        }
+      } else if (conflate && !final) {
+        // Catching up from the store: paused until the client drains (nothing conflated).
+        due(now + std::max<SteadyClock::duration>(options_.batch_interval, kGapPoll));
+      } else if (now < sub.next_poll && !final) {
+        due(sub.next_poll);
+      } else {
+        Probe& probe = probes[sub.run_id];
+        if (!probe.last_seq) {
+          auto last = store_.LastSeq(sub.run_id);
+          if (last) {
+            probe.last_seq = *last;
+          } else {
+            st.log->error("run {}: stream {} can not read the store: {}", sub.run_id, sub.id,
+                          last.status().message());
+            probe.last_seq = 0;
+          }
+        }
+        bool read_some = false;
+        if (*probe.last_seq >= need) {
+          auto events = store_.Events(sub.run_id, sub.sent_seq, kReplayChunkEvents);
+          if (!events) {
+            st.log->error("run {}: stream {} can not read the store: {}", sub.run_id, sub.id,
+                          events.status().message());
+          } else {
+            for (const StoredEvent& e : *events) {
+              if (e.seq != sub.sent_seq + 1 || text.size() >= budget) break;  // never a gap
+              text += EventFrame(e.seq, EventTypeName(e.type), e.json);
+              sub.sent_seq = e.seq;
+              read_some = true;
+              if (IsTerminal(e.type)) {
+                complete = true;
+                break;
+              }
+            }
+          }
+        }
+        if (read_some) {
+          sub.waiting_since.reset();
+          sub.next_poll = now;
+          due(now + options_.batch_interval);
+        } else if (mem || *probe.last_seq >= need) {
+          // Memory (or the store) starts past the next seq the stream needs: the run's log
+          // has not written it yet. Wait; never skip.
+          if (!sub.waiting_since) sub.waiting_since = now;
+          if (!sub.warned && now - *sub.waiting_since >= kGapWarnAfter) {
+            sub.warned = true;
+            st.log->warn("run {}: stream {} still waits for event {} to reach the store", sub.run_id, sub.id, need);
+          }
+          sub.next_poll = now + kGapPoll;
+          due(sub.next_poll);
+        } else {
+          // Nothing in memory, nothing more stored: the run has ended, or not begun (queued,
+          // or running in another process).
+          if (!probe.finished) {
+            auto run = store_.GetRun(sub.run_id);
+            if (!run) {
+              st.log->error("run {}: stream {} can not read the store: {}", sub.run_id, sub.id,
+                            run.status().message());
+              probe.finished = false;
+            } else {
+              probe.finished = !*run || IsFinished((*run)->status);
+            }
+          }
+          complete = *probe.finished;
+          sub.next_poll = now + kIdlePoll;
+          due(sub.next_poll);
+        }
+      }
+    }
+
+    if (text.empty() && now - sub.last_send >= options_.heartbeat) text = ": heartbeat\n\n";
+    if (!text.empty()) {
+      bool sent = false;
+      alive = sub.With([&](StreamClient& c) { sent = c.Send(std::move(text)); });
+      if (!alive || !sent) {
+        sub.ended = true;
+        ended.push_back(sub_ptr);
+        continue;
+      }
+      sub.greeted = true;
+      sub.last_send = now;
+    }
+    due(sub.last_send + options_.heartbeat);
+    const auto lifetime = options_.max_stream_lifetime;
+    const bool expired = lifetime.count() > 0 && now - sub.opened_at >= lifetime;
+    if (lifetime.count() > 0 && !expired) due(sub.opened_at + lifetime);
+    if (complete || final || expired) {
+      sub.With([](StreamClient& c) { c.Close(); });
+      sub.ended = true;
+      ended.push_back(sub_ptr);
+    }
+  }
+  if (!ended.empty()) {
+    std::erase_if(st.streams, [](const auto& sub) { return sub->ended; });
+    for (auto& sub : ended) {
+      std::lock_guard lock(sub->call_mutex);
+      sub->client.reset();
+    }
+    std::lock_guard lock(mutex_);
+    for (auto& sub : ended) subscriptions_.erase(sub->id);
+  }
+
+  // 7. Forget what the store has for good.
+  for (auto it = st.memory.begin(); it != st.memory.end();) {
+    const RunMemory& mem = it->second;
+    const SteadyTime forget_at =
+        mem.terminal ? mem.terminal_at + kForgetFinishedAfter : mem.last_event_at + kForgetIdleAfter;
+    if (now >= forget_at) {
+      memory_events_ -= mem.frames.size();
+      it = st.memory.erase(it);
+    } else {
+      due(forget_at);
+      ++it;
+    }
+  }
+  return next;
+}
+
+}  // namespace stratrun

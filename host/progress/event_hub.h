@@ -1,0 +1,181 @@
+// EventHub: the live, transport-independent side of the SSE endpoints. It receives every
+// event of every run (as a ProgressSink) and every lifecycle change (as a RunListener),
+// keeps a bounded window of recent events per run, and fans them out to stream clients:
+// one stream per run (GET /api/strategies/sse/{run_id}) and a lifecycle stream of all runs.
+//
+//   EventHub hub(store);
+//   FanOutSink sink{&run_log, &hub};        // the run log first: the hub relies on the store
+//   auto id = hub.SubscribeRun(run_id, last_event_id, client);  // client: the HTTP side
+//   if (!id) return SendStatus(response, id.status());
+//   …
+//   hub.Unsubscribe(*id);                   // the connection went away
+//
+// Threads. A plugin's thread calling OnEvent only appends a copy of the event to a
+// per-run queue under a short lock and wakes the hub's fan-out thread. All formatting,
+// store reads and every StreamClient call happen on that one fan-out thread, which runs a
+// round at most once per `batch_interval`: each client gets everything new for it in that
+// round as a single Send (Pistache pays ~40 µs per subscriber per write, so events are
+// batched rather than written one by one).
+//
+// Replay without gaps. A run stream sends exactly the events with seq > after_seq, in seq
+// order, each once: from the hub's memory when it still holds the next seq the client
+// needs, otherwise from the store (the run's RunLogSink makes events durable within
+// ~100 ms). When the store does not have them yet, the stream waits and reads again; it
+// never skips a seq.
+//
+// Bounded memory.
+//  - Per run: at most `memory_events_per_run` recent events (the oldest are dropped; they
+//    are in the store). A finished run's events are forgotten 10 s after its terminal
+//    event, and a run's that has had no event for 10 minutes (it never ended: a host bug);
+//    streams then replay from the store. The queue between OnEvent and the fan-out thread
+//    is bounded the same way.
+//  - Per client: the hub asks the client how many bytes it has not yet written
+//    (pending_bytes()). Past `conflate_above_bytes` a live client gets conflated batches:
+//    progress events and plain (not passing) ticker_completed events are collapsed to the
+//    latest of each in the batch; started, stage_completed, ticker_completed with metric
+//    passed = 1 and the terminal event are always sent (events conflated away are not
+//    sent later, nor on a reconnect: the stream moved past them). A client catching up from the
+//    store is instead paused until it drains (nothing conflated). Past `max_pending_bytes`
+//    the client is Close()d and dropped, and so is a client that stays past
+//    `conflate_above_bytes` for two heartbeat intervals (30 s by default: stuck, or hopelessly
+//    slow). The browser reconnects with Last-Event-ID and replays the rest from the store,
+//    so nothing is lost — only the stuck connection is. What a client holds is thus about
+//    max_pending_bytes plus one batch (a Send carries about max(conflate_above_bytes,
+//    16 KiB) at most; more follows in the next rounds).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "exec/run_listener.h"
+#include "progress/progress_sink.h"
+#include "store/run_store.h"
+
+namespace stratrun {
+
+/// The transport side of one stream. The hub calls these from its own fan-out thread only
+/// (and, for a client subscribed after Shutdown, Close() from the subscribing thread).
+class StreamClient {
+ public:
+  virtual ~StreamClient() = default;
+  /// Queues `text` (whole SSE frames) for sending without blocking; false once the client is gone.
+  virtual bool Send(std::string text) = 0;
+  /// Bytes handed to Send() and not yet written to the socket.
+  virtual size_t pending_bytes() const = 0;
+  /// Ends the stream cleanly (terminating chunk, close). Called at most once.
+  virtual void Close() = 0;
+};
+
+struct EventHubOptions {
+  size_t memory_events_per_run = 8192;           // recent events kept per active run for replay (at least 1)
+  std::chrono::milliseconds batch_interval{10};  // events of that window go out as one Send per client
+  size_t max_pending_bytes = 4u << 20;           // a client past this is disconnected (it reconnects with Last-Event-ID)
+  size_t conflate_above_bytes = 256u << 10;      // past this, a client gets only the latest progress event per batch
+  std::chrono::seconds heartbeat{15};            // a comment frame after this much silence (at least 1 s)
+  std::chrono::milliseconds retry_hint{2000};    // the `retry:` line every stream starts with
+  /// A stream open this long is Close()d after its next batch (0: never; SSE_TIMEOUT). A
+  /// browser reconnects with Last-Event-ID and replays the rest, so nothing is lost.
+  std::chrono::seconds max_stream_lifetime{0};
+};
+
+using SubscriptionId = uint64_t;
+
+/// Thread-safe: every public method may be called from any thread. OnEvent, OnResult and
+/// OnRunChanged never block on clients or SQLite and never throw. `store` must outlive the
+/// hub.
+class EventHub : public ProgressSink, public RunListener {
+ public:
+  EventHub(RunStore& store, EventHubOptions options = {});
+  /// Shutdown().
+  ~EventHub() override;
+  EventHub(const EventHub&) = delete;
+  EventHub& operator=(const EventHub&) = delete;
+
+  /// Quick: appends a copy to the run's queue and wakes the fan-out thread. Ignored after
+  /// Shutdown.
+  void OnEvent(const ProgressEvent& event) noexcept override;
+  void OnResult(const std::string&, const ResultRow&) noexcept override {}
+  /// Quick: queues the change for the lifecycle stream.
+  void OnRunChanged(const RunRecord& run) noexcept override;
+
+  /// A run's stream: first a `retry:` line, then every event with seq > after_seq — from
+  /// the store and from memory, in seq order, no gaps, no duplicates — then live events;
+  /// after the terminal event the stream is Close()d. A finished run replays from the
+  /// store and closes (at once when after_seq is already past its end). A run with no
+  /// events yet (queued) waits for them. Frames:
+  /// "id: <seq>\nevent: <event_type>\ndata: <ToJson(event) one line>\n\n"; a heartbeat
+  /// ": heartbeat\n\n" after every `heartbeat` of silence. A slow client is conflated or
+  /// dropped as the overview says.
+  /// Reads the run's row once on the calling thread; everything else happens on the
+  /// fan-out thread. Errors: kNotFound "unknown run 'x'" if the store has no such run;
+  /// the store's error if it cannot be read; kInvalidArgument for a null client;
+  /// kFailedPrecondition "event hub is shut down" after Shutdown.
+  Result<SubscriptionId> SubscribeRun(const std::string& run_id, uint64_t after_seq,
+                                      std::shared_ptr<StreamClient> client);
+  /// Every run's lifecycle: a `retry:` line and a snapshot frame ("event: snapshot", data
+  /// {"runs":[RunToJson of the runs the hub knows are active, oldest first]}), then
+  /// "event: run" frames (data RunToJson) on every OnRunChanged, and at most every 500 ms
+  /// per running run with its latest progress (from its events), and heartbeats. Frames
+  /// carry no id: a reconnecting client gets a fresh snapshot. A client past
+  /// `conflate_above_bytes` gets only the latest frame per run in a batch. Never closed by
+  /// the hub except at Shutdown (or when past `max_pending_bytes`). After Shutdown the
+  /// client is Close()d at once, on the calling thread.
+  SubscriptionId SubscribeAll(std::shared_ptr<StreamClient> client);
+  /// The client disconnected. When this returns the hub makes no further calls to the
+  /// client and holds no reference to it — except when called from inside one of the
+  /// client's own calls (on the fan-out thread), where that call is the last. It waits for
+  /// a call to the client in progress, so do not call it holding a lock that the client's
+  /// methods take. Unknown or already ended ids are ignored.
+  void Unsubscribe(SubscriptionId id);
+  /// Streams not yet ended (closed by the hub, dropped or unsubscribed).
+  size_t subscriber_count() const;
+  /// Events currently held in memory across all runs (for tests and metrics; excludes
+  /// events the fan-out thread has not picked up yet).
+  size_t memory_event_count() const;
+  /// Sends every subscriber what is pending (from memory; a stream still waiting for the
+  /// store gets one more read), Close()s them all and stops the fan-out thread.
+  /// Idempotent; blocks until the fan-out thread has ended.
+  void Shutdown();
+
+ private:
+  struct Subscription;
+  struct Taken;
+  struct State;  // the fan-out thread's own data (event memory, lifecycle views, streams)
+
+  void FanOutLoop();
+  /// One round: takes in what was queued, serves every stream. Returns when the next
+  /// round is due at the latest (heartbeats, store polls, progress frames, forgetting).
+  std::chrono::steady_clock::time_point Round(Taken& taken, bool final);
+
+  RunStore& store_;
+  const EventHubOptions options_;
+
+  mutable std::mutex mutex_;  // guards everything down to the fan-out thread's data
+  std::condition_variable wake_;
+  bool work_ = false;      // something was queued since the last round
+  bool stopping_ = false;  // Shutdown called: the next round is the last
+  std::unordered_map<std::string, std::deque<ProgressEvent>> inbox_;  // per run, at most memory_events_per_run
+  std::vector<RunRecord> changes_;
+  std::vector<std::shared_ptr<Subscription>> joining_;
+  std::unordered_map<SubscriptionId, std::shared_ptr<Subscription>> subscriptions_;  // not yet ended
+  SubscriptionId next_id_ = 1;
+
+  std::mutex shutdown_mutex_;  // serialises Shutdown
+  std::atomic<std::thread::id> fan_out_id_{};
+  std::atomic<size_t> memory_events_{0};
+  std::unique_ptr<State> state_;  // fan-out thread only
+  std::thread fan_out_;           // last: started once everything above is constructed
+};
+
+}  // namespace stratrun

@@ -1,0 +1,405 @@
+// The HTTP API end to end: a real `stratrun serve` on loopback, a real HTTP client, a real
+// SQLite file and real plugins.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "http/server_fixture.h"
+
+namespace stratrun {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::HttpRequest;
+using testing::Json;
+using testing::kBrokenPluginDir;
+using testing::kGoodPluginDir;
+using testing::ServerProcess;
+using testing::SseEvent;
+using testing::SseStream;
+using testing::TempDir;
+
+std::string RunIdOf(const testing::HttpResponse& r) {
+  auto doc = Json(r.body);
+  return doc.IsObject() && doc.HasMember("run_id") ? doc["run_id"].GetString() : "";
+}
+
+std::string PacedBody(int events, double rate, const std::string& extra_options = "") {
+  return R"({"strategy_code":"paced","parameters":{"events":)" + std::to_string(events) +
+         R"(,"rate_per_second":)" + std::to_string(rate) + R"(},"options":{)" + extra_options + "}}";
+}
+
+/// Waits until the run's status is `state` (polling the API); false after `timeout`.
+bool WaitForStatus(const ServerProcess& server, const std::string& run_id, const std::string& state,
+                   std::chrono::milliseconds timeout = 30s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto doc = Json(server.Get("/api/strategies/runs/" + run_id).body);
+    if (doc.IsObject() && doc.HasMember("status") && doc["status"].GetString() == state) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+/// Checks the guarantees of a whole event stream: seq from `first` without gaps, exactly
+/// one terminal event, last.
+void ExpectContiguous(const std::vector<SseEvent>& events, uint64_t first) {
+  ASSERT_FALSE(events.empty());
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].id, std::to_string(first + i)) << "event " << i << " " << events[i].data;
+    const bool terminal = events[i].event == "completed" || events[i].event == "error" || events[i].event == "cancelled";
+    EXPECT_EQ(terminal, i + 1 == events.size()) << "event " << i << " " << events[i].event;
+  }
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::filesystem::path db_ = dir_.path() / "runs.db";
+};
+
+TEST_F(ApiTest, HealthStrategiesAndTheDashboard) {
+  ServerProcess server(db_, {}, {kGoodPluginDir.string(), kBrokenPluginDir.string()});
+  ASSERT_TRUE(server.ok()) << server.Output();
+  auto health = Json(server.Get("/api/health").body);
+  ASSERT_TRUE(health.IsObject());
+  EXPECT_STREQ(health["status"].GetString(), "ok");
+
+  auto list = server.Get("/api/strategies");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(list.headers["content-type"], "application/json");
+  auto doc = Json(list.body);
+  std::vector<std::string> codes;
+  for (const auto& s : doc["strategies"].GetArray()) codes.emplace_back(s["code"].GetString());
+  for (const char* code : {"bullish_breakout", "leap_entry", "paced", "c_minimal"}) {
+    EXPECT_NE(std::find(codes.begin(), codes.end(), code), codes.end()) << code;
+  }
+  EXPECT_EQ(doc["rejected"].Size(), 11u);
+  auto one = Json(server.Get("/api/strategies/bullish_breakout").body);
+  EXPECT_STREQ(one["parameters"][0]["name"].GetString(), "min_score");
+  EXPECT_EQ(server.Get("/api/strategies/nope").status, 404);
+
+  auto page = server.Get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.headers["content-type"].find("text/html"), std::string::npos);
+  EXPECT_EQ(server.Get("/web/../../etc/passwd").status, 404);
+  EXPECT_EQ(server.Get("/web/.hidden").status, 404);
+}
+
+TEST_F(ApiTest, ExecuteStreamsTheWholeRunAndLeavesQueryableResults) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  auto submitted = server.Post("/api/strategies/execute",
+                               R"({"strategy_code":"bullish_breakout","parameters":{"min_score":0,"universe_source":"all"}})");
+  ASSERT_EQ(submitted.status, 202) << submitted.body;
+  auto body = Json(submitted.body);
+  const std::string run_id = body["run_id"].GetString();
+  EXPECT_EQ(body["position_in_queue"].GetInt(), 0);
+  EXPECT_EQ(std::string(body["sse_endpoint"].GetString()), "/api/strategies/sse/" + run_id);
+
+  SseStream stream(server.port(), "/api/strategies/sse/" + run_id + "?last_event_id=0");
+  ASSERT_EQ(stream.status(), 200);
+  EXPECT_EQ(stream.headers().at("content-type"), "text/event-stream");
+  auto events = stream.ReadToEnd();
+  EXPECT_TRUE(stream.ended()) << "the stream closes after the terminal event";
+  EXPECT_TRUE(stream.retry().has_value());
+  ExpectContiguous(events, 1);
+  EXPECT_EQ(events.front().event, "started");
+  EXPECT_EQ(events.back().event, "completed");
+  size_t tickers = 0;  // universe "all": every file of the sample data
+  for (const auto& f : std::filesystem::directory_iterator(testing::SampleDataDir())) tickers += f.path().extension() == ".csv";
+  size_t ticker_events = 0;
+  for (const auto& e : events) ticker_events += e.event == "ticker_completed";
+  EXPECT_EQ(ticker_events, tickers);
+  auto last = Json(events.back().data);
+  EXPECT_DOUBLE_EQ(last["progress_percent"].GetDouble(), 100.0);
+
+  auto run = Json(server.Get("/api/strategies/runs/" + run_id).body);
+  EXPECT_STREQ(run["status"].GetString(), "completed");
+  EXPECT_EQ(run["result_count"].GetInt(), static_cast<int>(tickers));
+  auto status = Json(server.Get("/api/strategies/runs/" + run_id + "/status").body);
+  EXPECT_STREQ(status["status"].GetString(), "completed");
+  EXPECT_FALSE(status["can_cancel"].GetBool());
+  EXPECT_EQ(status["metrics"]["processed_tickers"].GetInt(), static_cast<int>(tickers));
+
+  auto results = Json(server.Get("/api/strategies/runs/" + run_id + "/results?limit=5").body);
+  EXPECT_EQ(results["total"].GetInt(), static_cast<int>(tickers));
+  ASSERT_EQ(results["results"].Size(), 5u);
+  for (size_t i = 1; i < 5; ++i) {
+    EXPECT_GE(results["results"][static_cast<unsigned>(i - 1)]["score"].GetDouble(),
+              results["results"][static_cast<unsigned>(i)]["score"].GetDouble());
+  }
+  EXPECT_TRUE(results["results"][0]["metrics"].HasMember("rsi14"));
+  auto by_ticker = Json(server.Get("/api/strategies/runs/" + run_id + "/results?sort=ticker&limit=2").body);
+  EXPECT_LT(std::string(by_ticker["results"][0]["ticker"].GetString()), by_ticker["results"][1]["ticker"].GetString());
+  auto passed = Json(server.Get("/api/strategies/runs/" + run_id + "/results?passed=true").body);
+  for (const auto& row : passed["results"].GetArray()) EXPECT_TRUE(row["passed"].GetBool());
+  auto csv = server.Get("/api/strategies/runs/" + run_id + "/results?format=csv");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_NE(csv.headers["content-type"].find("text/csv"), std::string::npos);
+  EXPECT_EQ(static_cast<size_t>(std::count(csv.body.begin(), csv.body.end(), '\n')), tickers + 1);
+
+  auto logged = Json(server.Get("/api/strategies/runs/" + run_id + "/events?after=" + std::to_string(events.size() - 2)).body);
+  ASSERT_EQ(logged["events"].Size(), 2u);
+  EXPECT_STREQ(logged["events"][1]["event_type"].GetString(), "completed");
+  auto history = Json(server.Get("/api/strategies/runs?strategy_code=bullish_breakout").body);
+  EXPECT_EQ(history["total"].GetInt(), 1);
+}
+
+TEST_F(ApiTest, ReconnectingWithLastEventIdGetsExactlyTheMissedEvents) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string run_id = RunIdOf(server.Post("/api/strategies/execute", PacedBody(150, 150)));
+  ASSERT_FALSE(run_id.empty());
+  std::string last_seen;
+  {
+    SseStream first(server.port(), "/api/strategies/sse/" + run_id);
+    for (int i = 0; i < 20; ++i) {
+      auto e = first.Next();
+      ASSERT_TRUE(e) << "event " << i;
+      last_seen = e->id;
+    }
+  }  // dropped mid-run
+  EXPECT_EQ(last_seen, "20");
+  SseStream resumed(server.port(), "/api/strategies/sse/" + run_id, last_seen);
+  auto rest = resumed.ReadToEnd();
+  ExpectContiguous(rest, 21);
+  EXPECT_EQ(rest.back().event, "completed");
+
+  // After the run ended, a replay from any point gives exactly the rest, then closes.
+  SseStream replay(server.port(), "/api/strategies/sse/" + run_id + "?last_event_id=100");
+  auto tail = replay.ReadToEnd();
+  ExpectContiguous(tail, 101);
+  EXPECT_EQ(tail.size(), rest.size() + 21 - 101);
+}
+
+TEST_F(ApiTest, CancelQueuedAndRunningRuns) {
+  ServerProcess server(db_, {"--max-concurrent", "1"});
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string running = RunIdOf(server.Post("/api/strategies/execute", PacedBody(100000, 50)));
+  ASSERT_TRUE(WaitForStatus(server, running, "running"));
+  auto queued_response = server.Post("/api/strategies/execute", PacedBody(10, 100));
+  EXPECT_EQ(Json(queued_response.body)["position_in_queue"].GetInt(), 1);
+  EXPECT_STREQ(Json(queued_response.body)["status"].GetString(), "queued");
+  const std::string queued = RunIdOf(queued_response);
+
+  auto cancel_queued = server.Post("/api/strategies/runs/" + queued + "/cancel", "");
+  EXPECT_EQ(cancel_queued.status, 200) << cancel_queued.body;
+  EXPECT_TRUE(Json(cancel_queued.body)["cancelled"].GetBool());
+  EXPECT_STREQ(Json(server.Get("/api/strategies/runs/" + queued).body)["status"].GetString(), "cancelled");
+  SseStream queued_stream(server.port(), "/api/strategies/sse/" + queued);
+  auto queued_events = queued_stream.ReadToEnd();
+  ASSERT_EQ(queued_events.size(), 1u) << "a run cancelled in the queue has exactly its terminal event";
+  EXPECT_EQ(queued_events[0].event, "cancelled");
+
+  SseStream stream(server.port(), "/api/strategies/sse/" + running);
+  ASSERT_TRUE(stream.Next());
+  EXPECT_EQ(server.Post("/api/strategies/runs/" + running + "/cancel", "").status, 200);
+  auto events = stream.ReadToEnd();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "cancelled");
+  EXPECT_STREQ(Json(events.back().data)["error_code"].GetString(), "user");
+  EXPECT_TRUE(WaitForStatus(server, running, "cancelled"));
+
+  auto again = server.Post("/api/strategies/runs/" + running + "/cancel", "");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_STREQ(Json(again.body)["error"]["code"].GetString(), "failed_precondition");
+  EXPECT_EQ(server.Post("/api/strategies/runs/no-such-run/cancel", "").status, 404);
+}
+
+TEST_F(ApiTest, AFullQueueAnswers503WithRetryAfter) {
+  ServerProcess server(db_, {"--max-concurrent", "1", "--queue-size", "1"});
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string running = RunIdOf(server.Post("/api/strategies/execute", PacedBody(100000, 50)));
+  ASSERT_TRUE(WaitForStatus(server, running, "running"));
+  EXPECT_EQ(server.Post("/api/strategies/execute", PacedBody(10, 100)).status, 202);
+  auto full = server.Post("/api/strategies/execute", PacedBody(10, 100));
+  EXPECT_EQ(full.status, 503) << full.body;
+  EXPECT_FALSE(full.headers["retry-after"].empty());
+  EXPECT_STREQ(Json(full.body)["error"]["code"].GetString(), "resource_exhausted");
+}
+
+TEST_F(ApiTest, HigherPrioritiesStartFirstAndFifoWithin) {
+  ServerProcess server(db_, {"--max-concurrent", "1"});
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string blocker = RunIdOf(server.Post("/api/strategies/execute", PacedBody(100000, 50)));
+  ASSERT_TRUE(WaitForStatus(server, blocker, "running"));
+  const std::string low = RunIdOf(server.Post("/api/strategies/execute", PacedBody(5, 100, R"("priority":"low")")));
+  const std::string normal1 = RunIdOf(server.Post("/api/strategies/execute", PacedBody(5, 100)));
+  const std::string high = RunIdOf(server.Post("/api/strategies/execute", PacedBody(5, 100, R"("priority":"high")")));
+  const std::string normal2 = RunIdOf(server.Post("/api/strategies/execute", PacedBody(5, 100, R"("priority":"normal")")));
+  auto queue = Json(server.Get("/api/strategies/queue").body);
+  std::vector<std::string> order;
+  for (const auto& e : queue["queue"].GetArray()) order.emplace_back(e["run_id"].GetString());
+  EXPECT_EQ(order, (std::vector<std::string>{blocker, high, normal1, normal2, low}));
+  EXPECT_EQ(queue["total_queued"].GetInt(), 4);
+  EXPECT_EQ(queue["max_concurrent"].GetInt(), 1);
+  EXPECT_EQ(queue["queue"][1]["position"].GetInt(), 1);
+
+  EXPECT_EQ(server.Post("/api/strategies/runs/" + blocker + "/cancel", "").status, 200);
+  for (const auto& id : {high, normal1, normal2, low}) EXPECT_TRUE(WaitForStatus(server, id, "completed"));
+  auto h = Json(server.Get("/api/strategies/runs/" + high).body);
+  auto l = Json(server.Get("/api/strategies/runs/" + low).body);
+  EXPECT_LT(std::string(h["started_at"].GetString()), std::string(l["started_at"].GetString()));
+}
+
+TEST_F(ApiTest, ARunPastItsTimeLimitEndsWithATimeoutError) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string run_id =
+      RunIdOf(server.Post("/api/strategies/execute", PacedBody(100000, 50, R"("max_execution_time":1)")));
+  SseStream stream(server.port(), "/api/strategies/sse/" + run_id);
+  auto events = stream.ReadToEnd();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "error");
+  EXPECT_STREQ(Json(events.back().data)["error_code"].GetString(), "timeout");
+  auto run = Json(server.Get("/api/strategies/runs/" + run_id).body);
+  EXPECT_STREQ(run["status"].GetString(), "error");
+  EXPECT_STREQ(run["error"]["code"].GetString(), "timeout");
+}
+
+TEST_F(ApiTest, BadInputGetsAClearJsonErrorNamingTheField) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  auto malformed = server.Post("/api/strategies/execute", "{\"strategy_code\": ");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_STREQ(Json(malformed.body)["error"]["code"].GetString(), "invalid_json");
+
+  auto unknown = server.Post("/api/strategies/execute", R"({"strategy_code":"nope"})");
+  EXPECT_EQ(unknown.status, 404);
+  auto missing = server.Post("/api/strategies/execute", R"({"parameters":{}})");
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_STREQ(Json(missing.body)["error"]["field"].GetString(), "strategy_code");
+
+  struct Case {
+    std::string body, field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"strategy_code":"bullish_breakout","parameters":{"min_score":500}})", "min_score"},
+           {R"({"strategy_code":"bullish_breakout","parameters":{"min_score":"high"}})", "min_score"},
+           {R"({"strategy_code":"bullish_breakout","parameters":{"colour":1}})", "colour"},
+           {R"({"strategy_code":"bullish_breakout","parameters":{"universe_source":"nasdaq"}})", "universe_source"},
+           {R"({"strategy_code":"bullish_breakout","parameters":{"tickers":["AAPL","DROP TABLE"]}})", "tickers"},
+           {R"({"strategy_code":"bullish_breakout","parameters":[]})", "parameters"},
+           {R"({"strategy_code":"bullish_breakout","options":{"priority":"urgent"}})", "options.priority"},
+           {R"({"strategy_code":"bullish_breakout","options":{"max_execution_time":-5}})", "options.max_execution_time"},
+           {R"({"strategy_code":"bullish_breakout","extra":true})", "extra"}}) {
+    auto r = server.Post("/api/strategies/execute", c.body);
+    EXPECT_EQ(r.status, 422) << c.body << " → " << r.body;
+    auto doc = Json(r.body);
+    ASSERT_TRUE(doc.IsObject() && doc.HasMember("error")) << r.body;
+    EXPECT_EQ(std::string(doc["error"]["field"].GetString()), c.field) << r.body;
+    EXPECT_FALSE(std::string(doc["error"]["message"].GetString()).empty());
+  }
+
+  auto wrong_method = HttpRequest(server.port(), "GET", "/api/strategies/execute");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.headers["allow"], "POST");
+  EXPECT_EQ(HttpRequest(server.port(), "DELETE", "/api/strategies/runs").status, 405);
+  EXPECT_EQ(HttpRequest(server.port(), "PUT", "/api/health").status, 405);
+  for (const char* path : {"/api/strategies/runs/nope", "/api/strategies/runs/nope/status",
+                           "/api/strategies/runs/nope/events", "/api/strategies/runs/nope/results",
+                           "/api/strategies/sse/nope", "/api/nothing"}) {
+    auto r = server.Get(path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_TRUE(Json(r.body).HasMember("error")) << path << " " << r.body;
+  }
+  EXPECT_EQ(server.Get("/api/strategies/runs?limit=0").status, 422);
+  EXPECT_EQ(server.Get("/api/strategies/runs?status=finished").status, 422);
+  const std::string huge = R"({"strategy_code":"bullish_breakout","parameters":{"tickers":[")" + std::string(100000, 'A') + "\"]}}";
+  auto too_big = server.Post("/api/strategies/execute", huge);
+  EXPECT_TRUE(too_big.status == 413 || too_big.status == 400) << too_big.status;
+  EXPECT_STREQ(Json(server.Get("/api/health").body)["status"].GetString(), "ok") << "the server survives all of it";
+}
+
+TEST_F(ApiTest, ThePluginFolderIsWatchedWhileServing) {
+  TempDir plugins;
+  ServerProcess server(db_, {}, {plugins.path().string()});
+  ASSERT_TRUE(server.ok()) << server.Output();
+  EXPECT_EQ(server.Get("/api/strategies/c_minimal").status, 404);
+  std::filesystem::copy_file(kGoodPluginDir / "c_minimal.so", plugins.path() / "c_minimal.so");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (server.Get("/api/strategies/c_minimal").status != 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(server.Get("/api/strategies/c_minimal").status, 200);
+  const std::string run_id = RunIdOf(server.Post("/api/strategies/execute", R"({"strategy_code":"c_minimal"})"));
+  EXPECT_TRUE(WaitForStatus(server, run_id, "completed"));
+
+  std::filesystem::copy_file(kGoodPluginDir / "abi_newer_minor.so", plugins.path() / "newer.so");
+  auto rescanned = Json(server.Post("/api/strategies/rescan", "").body);
+  std::vector<std::string> codes;
+  for (const auto& s : rescanned["strategies"].GetArray()) codes.emplace_back(s["code"].GetString());
+  EXPECT_NE(std::find(codes.begin(), codes.end(), "abi_newer_minor"), codes.end()) << "rescan sees the new file at once";
+}
+
+TEST_F(ApiTest, TheLifecycleStreamReportsEveryRunOnOneConnection) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  SseStream all(server.port(), "/api/events");
+  auto snapshot = all.Next();
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->event, "snapshot");
+  const std::string run_id = RunIdOf(server.Post("/api/strategies/execute", PacedBody(20, 100)));
+  std::vector<std::string> states;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && (states.empty() || states.back() != "completed")) {
+    auto e = all.Next(5s);
+    if (!e || e->event != "run") continue;
+    auto doc = Json(e->data);
+    if (doc["run_id"].GetString() != run_id) continue;
+    const std::string state = doc["status"].GetString();
+    if (states.empty() || states.back() != state) states.push_back(state);
+  }
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states.back(), "completed");
+  EXPECT_NE(std::find(states.begin(), states.end(), "running"), states.end());
+}
+
+TEST_F(ApiTest, AfterAKillMinus9TheRunIsInterruptedAndReplayableAndQueuedRunsRun) {
+  std::string running, queued;
+  uint64_t seen = 0;
+  {
+    ServerProcess server(db_, {"--max-concurrent", "1"});
+    ASSERT_TRUE(server.ok()) << server.Output();
+    running = RunIdOf(server.Post("/api/strategies/execute", PacedBody(100000, 100)));
+    queued = RunIdOf(server.Post("/api/strategies/execute", PacedBody(10, 100)));
+    SseStream stream(server.port(), "/api/strategies/sse/" + running);
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(stream.Next());
+    std::this_thread::sleep_for(300ms);  // let the run log catch up (it writes every 100 ms)
+    seen = 30;
+    server.Kill();
+  }
+  ServerProcess restarted(db_, {"--max-concurrent", "1"});
+  ASSERT_TRUE(restarted.ok()) << restarted.Output();
+  auto run = Json(restarted.Get("/api/strategies/runs/" + running).body);
+  EXPECT_STREQ(run["status"].GetString(), "error");
+  EXPECT_STREQ(run["error"]["code"].GetString(), "interrupted");
+
+  SseStream replay(restarted.port(), "/api/strategies/sse/" + running + "?last_event_id=0");
+  auto events = replay.ReadToEnd();
+  ExpectContiguous(events, 1);
+  EXPECT_GE(events.size(), seen + 1);
+  EXPECT_EQ(events.back().event, "error");
+  EXPECT_STREQ(Json(events.back().data)["error_code"].GetString(), "interrupted");
+
+  EXPECT_TRUE(WaitForStatus(restarted, queued, "completed")) << "a queued run survives a restart and runs";
+}
+
+TEST_F(ApiTest, GracefulShutdownEndsStreamsCleanly) {
+  auto server = std::make_unique<ServerProcess>(db_, std::vector<std::string>{"--grace", "0"});
+  ASSERT_TRUE(server->ok()) << server->Output();
+  const std::string run_id = RunIdOf(server->Post("/api/strategies/execute", PacedBody(100000, 100)));
+  SseStream stream(server->port(), "/api/strategies/sse/" + run_id);
+  ASSERT_TRUE(stream.Next());
+  auto stopped = server->Stop();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  auto rest = stream.ReadToEnd(20s);
+  EXPECT_TRUE(stream.ended());
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back().event, "cancelled");
+  EXPECT_STREQ(Json(rest.back().data)["error_code"].GetString(), "shutdown");
+}
+
+}  // namespace
+}  // namespace stratrun

@@ -1,0 +1,73 @@
+// ServerProcess: a real `stratrun serve` on a free loopback port, with its own run log,
+// the shared sample data and the good fixture plugins; stopped with SIGTERM (or killed).
+#pragma once
+
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "support/http_client.h"
+#include "support/test_support.h"
+
+namespace stratrun::testing {
+
+class ServerProcess {
+ public:
+  /// `db`: the run log file (kept by the caller to restart on it); `extra`: more serve flags.
+  ServerProcess(const std::filesystem::path& db, std::vector<std::string> extra = {},
+                std::vector<std::string> plugin_dirs = {kGoodPluginDir.string()}) {
+    std::vector<std::string> args;
+    for (const auto& dir : plugin_dirs) {
+      args.push_back("--plugins");
+      args.push_back(dir);
+    }
+    args.insert(args.end(), {"serve", "--port", "0", "--db", db.string(), "--data", SampleDataDir().string()});
+    args.insert(args.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<StratrunProcess>(args);
+    if (process_->WaitForOutput("listening on http://127.0.0.1:")) {
+      const std::string out = process_->Wait(/*peek=*/true).out;
+      const size_t at = out.find("listening on http://127.0.0.1:");
+      port_ = static_cast<uint16_t>(std::stoi(out.substr(at + 30)));
+    }
+  }
+  ~ServerProcess() { Stop(); }
+
+  uint16_t port() const { return port_; }
+  bool ok() const { return port_ != 0; }
+  /// SIGTERM and wait: what a graceful shutdown printed.
+  CommandResult Stop() {
+    if (!stopped_) {
+      stopped_ = true;
+      process_->Signal(SIGTERM);
+      result_ = process_->Wait();
+    }
+    return result_;
+  }
+  /// SIGKILL: a crash.
+  void Kill() {
+    stopped_ = true;
+    process_->Signal(SIGKILL);
+    result_ = process_->Wait();
+  }
+  std::string Output() { return process_->Wait(/*peek=*/true).out + process_->Wait(/*peek=*/true).err; }
+
+  HttpResponse Get(const std::string& target) const { return HttpGet(port_, target); }
+  HttpResponse Post(const std::string& target, const std::string& body) const { return HttpPost(port_, target, body); }
+
+ private:
+  std::unique_ptr<StratrunProcess> process_;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+  CommandResult result_;
+};
+
+inline rapidjson::Document Json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  return doc;
+}
+
+}  // namespace stratrun::testing
