@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -224,21 +225,24 @@ void FanOut(uint16_t port, int subscribers, int rate, int seconds) {
         continue;
       }
       s.buffer.append(buf, static_cast<size_t>(got));
-      size_t pos;
-      while ((pos = s.buffer.find("\"sent_ns\":")) != std::string::npos) {
+      // Each complete `"sent_ns":<number>` is one delivered ticker_completed event.
+      size_t pos = 0, consumed = 0;
+      while ((pos = s.buffer.find("\"sent_ns\":", pos)) != std::string::npos) {
+        const size_t end = s.buffer.find_first_of(",}", pos + 10);
+        if (end == std::string::npos) break;  // the number is cut: wait for more bytes
         const int64_t sent = static_cast<int64_t>(std::strtod(s.buffer.c_str() + pos + 10, nullptr));
         ++s.events;
         if (sent > all_connected_ns) {
           latency_ms.push_back(static_cast<double>(now - sent) / 1e6);
           ++measured_events;
         }
-        s.buffer.erase(0, pos + 10);
+        pos = consumed = end;
       }
-      if (s.buffer.find("event: completed") != std::string::npos && !s.done) {
+      if (!s.done && s.buffer.find("event: completed", consumed) != std::string::npos) {
         s.done = true;
         ++done;
       }
-      if (s.buffer.size() > 4096) s.buffer.erase(0, s.buffer.size() - 64);
+      s.buffer.erase(0, std::max(consumed, s.buffer.size() > 64 ? s.buffer.size() - 64 : 0));
     }
   }
   size_t complete = 0;
@@ -247,11 +251,16 @@ void FanOut(uint16_t port, int subscribers, int rate, int seconds) {
     ::close(s.fd);
   }
   ::close(ep);
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
   std::printf("fan-out: %d SSE subscribers on one run emitting %d events/s for %d s (%d events):\n", subscribers, rate,
               seconds, events);
   std::printf("  subscribers that received every event: %zu of %d\n", complete, subscribers);
   std::printf("  emit→receive latency over %zu deliveries after all connected: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
               measured_events, Percentile(latency_ms, 50), Percentile(latency_ms, 99), Percentile(latency_ms, 100));
+  std::printf("  CPU used by this client process so far: %.1f s user + %.1f s system\n",
+              static_cast<double>(usage.ru_utime.tv_sec) + static_cast<double>(usage.ru_utime.tv_usec) / 1e6,
+              static_cast<double>(usage.ru_stime.tv_sec) + static_cast<double>(usage.ru_stime.tv_usec) / 1e6);
 }
 
 void Stuck(uint16_t port, pid_t server, int stuck, int rate, int seconds) {

@@ -9,7 +9,9 @@ packages=(
   libboost-dev libboost-filesystem-dev libsqlite3-dev libcli11-dev libgtest-dev
 )
 if [[ "${1:-}" == "--with-browser" ]]; then
-  packages+=(chromium nodejs npm)
+  packages+=(chromium)
+  # Node.js and npm for playwright-core: Debian's, unless the machine already has them.
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 sudo_cmd=()

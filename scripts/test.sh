@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Every test on a fresh Debian 12 machine: install what the tests need, build once with
-# AddressSanitizer + UndefinedBehaviorSanitizer and warnings as errors, and run the whole
-# suite in parallel. Ends with ctest's summary; exits non-zero if anything failed.
+# Every test on a fresh Debian 12 machine: install what the tests need (Debian packages,
+# chromium for the browser tests, playwright-core from tests/browser's lock file), build
+# once with AddressSanitizer + UndefinedBehaviorSanitizer and warnings as errors, and run
+# the whole suite in parallel. Ends with ctest's summary; exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --with-browser
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATRUN_SANITIZE=ON -DSTRATRUN_WERROR=ON \
-      -DSTRATRUN_BUILD_TESTS=ON >/dev/null
+      -DSTRATRUN_BUILD_TESTS=ON -DSTRATRUN_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test
 cd build/test
 ctest --output-on-failure -j "$(nproc)"

@@ -12,9 +12,9 @@
 //
 // Threads. A plugin's thread calling OnEvent only appends a copy of the event to a
 // per-run queue under a short lock and wakes the hub's fan-out thread. All formatting,
-// store reads and every StreamClient call happen on that one fan-out thread, which runs a
-// round at most once per `batch_interval`: each client gets everything new for it in that
-// round as a single Send (Pistache pays ~40 µs per subscriber per write, so events are
+// store reads and every StreamClient call happen on that one fan-out thread, which runs
+// rounds spaced by an adaptive wait (see `batch_interval`): each client gets everything new
+// for it in a round as a single Send (Pistache pays ~40 µs per subscriber per write, so events are
 // batched rather than written one by one).
 //
 // Replay without gaps. A run stream sends exactly the events with seq > after_seq, in seq
@@ -79,9 +79,13 @@ class StreamClient {
 
 struct EventHubOptions {
   size_t memory_events_per_run = 8192;           // recent events kept per active run for replay (at least 1)
-  std::chrono::milliseconds batch_interval{10};  // events of that window go out as one Send per client
+  /// The longest wait between rounds. The wait adapts to load: the larger of 4 × the last
+  /// round's duration and 20 µs per open stream, at most this — so a quiet stream gets each
+  /// event at once, and a busy hub batches more events per Send (a Send costs the
+  /// transport about the same whatever its size).
+  std::chrono::milliseconds batch_interval{20};
   size_t max_pending_bytes = 4u << 20;           // a client past this is disconnected (it reconnects with Last-Event-ID)
-  size_t conflate_above_bytes = 256u << 10;      // past this, a client gets only the latest progress event per batch
+  size_t conflate_above_bytes = 1u << 20;        // past this, a client gets only the latest progress event per batch
   std::chrono::seconds heartbeat{15};            // a comment frame after this much silence (at least 1 s)
   std::chrono::milliseconds retry_hint{2000};    // the `retry:` line every stream starts with
   /// A stream open this long is Close()d after its next batch (0: never; SSE_TIMEOUT). A
