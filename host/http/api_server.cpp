@@ -81,6 +81,11 @@ struct ApiState {
   explicit ApiState(ApiServices s) : services(std::move(s)) {}
   ApiServices services;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Finished runs never change: their records are kept here so that polling a finished
+  // run's status does not touch SQLite. Bounded (cleared when full).
+  std::mutex finished_mutex;
+  std::unordered_map<std::string, RunRecord> finished;
+  static constexpr size_t kMaxFinished = 4096;
   std::mutex streams_mutex;
   // Open SSE streams by peer, so a disconnect unsubscribes them.
   std::unordered_map<const Pistache::Tcp::Peer*, std::pair<SubscriptionId, std::shared_ptr<PeerStream>>> streams;
@@ -381,10 +386,19 @@ class Routes {
 
   Result<RunRecord> FindRun(const std::string& run_id) {
     if (run_id.size() > kMaxRunIdLength) return NotFound("unknown run '" + run_id.substr(0, 64) + "'", "run_id");
+    {
+      std::lock_guard lock(s_.finished_mutex);
+      if (auto it = s_.finished.find(run_id); it != s_.finished.end()) return it->second;
+    }
     if (auto active = svc_.executor.Active(run_id)) return active->run;
     auto stored = svc_.store.GetRun(run_id);
     if (!stored) return stored.status();
     if (!*stored) return NotFound("unknown run '" + run_id + "'", "run_id");
+    if (IsFinished((*stored)->status)) {
+      std::lock_guard lock(s_.finished_mutex);
+      if (s_.finished.size() >= ApiState::kMaxFinished) s_.finished.clear();
+      s_.finished.emplace(run_id, **stored);
+    }
     return **stored;
   }
 

@@ -357,7 +357,7 @@ void EventHub::FanOutLoop() {
       std::unique_lock lock(mutex_);
       wake_.wait_until(lock, deadline, [&] { return work_ || stopping_; });
       // Batching: whatever arrives while we wait goes out together. The wait is the larger
-      // of 4 × the last round's duration and 20 µs per open stream, at most batch_interval:
+      // of 4 × the last round's duration and 40 µs per open stream, at most batch_interval:
       // the hub spends a bounded share of the machine on sending, and a quiet hub with few
       // streams sends at once.
       wake_.wait_until(lock, last_round + batch_wait, [&] { return stopping_; });
@@ -370,8 +370,8 @@ void EventHub::FanOutLoop() {
     last_round = SteadyClock::now();
     try {
       deadline = Round(taken, final);
-      // Each Send costs the transport ~20–40 µs whatever its size: budget 20 µs per stream.
-      const auto per_stream = std::chrono::microseconds(20) * static_cast<int64_t>(state_->streams.size());
+      // Each Send costs the transport ~40 µs whatever its size: budget that per stream.
+      const auto per_stream = std::chrono::microseconds(40) * static_cast<int64_t>(state_->streams.size());
       batch_wait = std::min<SteadyClock::duration>(options_.batch_interval,
                                                    std::max<SteadyClock::duration>(4 * (SteadyClock::now() - last_round), per_stream));
     } catch (const std::exception& e) {

@@ -80,11 +80,11 @@ class StreamClient {
 struct EventHubOptions {
   size_t memory_events_per_run = 8192;           // recent events kept per active run for replay (at least 1)
   /// The longest wait between rounds. The wait adapts to load: the larger of 4 × the last
-  /// round's duration and 20 µs per open stream, at most this — so a quiet stream gets each
+  /// round's duration and 40 µs per open stream, at most this — so a quiet stream gets each
   /// event at once, and a busy hub batches more events per Send (a Send costs the
   /// transport about the same whatever its size).
-  std::chrono::milliseconds batch_interval{20};
-  size_t max_pending_bytes = 4u << 20;           // a client past this is disconnected (it reconnects with Last-Event-ID)
+  std::chrono::milliseconds batch_interval{40};
+  size_t max_pending_bytes = 2u << 20;           // a client past this is disconnected (it reconnects with Last-Event-ID)
   size_t conflate_above_bytes = 1u << 20;        // past this, a client gets only the latest progress event per batch
   std::chrono::seconds heartbeat{15};            // a comment frame after this much silence (at least 1 s)
   std::chrono::milliseconds retry_hint{2000};    // the `retry:` line every stream starts with

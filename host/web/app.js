@@ -112,6 +112,16 @@ async function showServerInfo() {
 
 window.addEventListener('hashchange', render);
 runHub.subscribe(updateBadge);
+runHub.subscribe((kind) => {
+  if (kind === 'offline') {
+    const banner = document.getElementById('banner');
+    banner.hidden = false;
+    banner.textContent = 'Lost contact with the stratrun server; retrying…';
+  } else if (kind === 'online') {
+    const banner = document.getElementById('banner');
+    if (!banner.hidden) showServerInfo();
+  }
+});
 runHub.start();
 render();
 showServerInfo();

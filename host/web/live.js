@@ -25,6 +25,7 @@ class RunHub {
     this.source = null;
     this.errors = 0;
     this.pollTimer = null;
+    this.retryTimer = null;
     this.ready = false;
   }
 
@@ -51,6 +52,7 @@ class RunHub {
     this.source = source;
     source.addEventListener('snapshot', (e) => {
       this.errors = 0;
+      this.emit('online', null);
       this.mode = 'live';
       let data;
       try { data = JSON.parse(e.data); } catch { return; }
@@ -83,7 +85,15 @@ class RunHub {
     if (this.mode === 'polling') return;
     this.mode = 'polling';
     this.emit('mode', null);
+    // Try the stream again now and then (e.g. the server was restarted).
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      clearTimeout(this.pollTimer);
+      this.errors = 0;
+      this.connect();
+    }, 30000);
     const tick = async () => {
+      if (this.mode !== 'polling') return;
       try {
         const q = await api.queue();
         const seen = new Set();
@@ -99,9 +109,12 @@ class RunHub {
           }
         }
         this.ready = true;
+        this.emit('online', null);
         this.emit('snapshot', null);
-      } catch { /* server unreachable: try again on the next tick */ }
-      this.pollTimer = setTimeout(tick, document.hidden ? 10000 : 3000);
+      } catch {
+        this.emit('offline', null); // try again on the next tick
+      }
+      if (this.mode === 'polling') this.pollTimer = setTimeout(tick, document.hidden ? 10000 : 3000);
     };
     tick();
   }

@@ -99,7 +99,8 @@ export function fmtInt(value) {
 
 export function fmtPercent(value) {
   if (value === null || value === undefined || !Number.isFinite(Number(value))) return '—';
-  return `${Number(value).toFixed(1)} %`;
+  const n = Number(value);
+  return `${n > 0 && n < 1 ? n.toFixed(2) : n.toFixed(1)} %`;
 }
 
 export function fmtRate(value) {

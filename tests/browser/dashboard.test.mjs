@@ -10,6 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -33,21 +34,34 @@ const state = { firstRun: null }; // the run started from the form, reused by la
 
 // ---------------------------------------------------------------------------- helpers
 
-async function apiGet(p) {
-  const res = await fetch(`${BASE}${p}`);
-  const text = await res.text();
-  let body = null;
-  try { body = JSON.parse(text); } catch { body = text; }
-  return { status: res.status, body, headers: res.headers };
+/** One HTTP request without keep-alive (idle pooled sockets would hold the runner open). */
+function request(method, p, json) {
+  return new Promise((resolve, reject) => {
+    const body = json === undefined ? null : Buffer.from(JSON.stringify(json));
+    const req = http.request(`${BASE}${p}`, {
+      method,
+      agent: false,
+      headers: { Connection: 'close', ...(body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {}) },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed = text;
+        try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, headers: res.headers, text, body: parsed });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${p} timed out`)));
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
 }
 
-async function apiPost(p, json) {
-  const res = await fetch(`${BASE}${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(json) });
-  const text = await res.text();
-  let body = null;
-  try { body = JSON.parse(text); } catch { body = text; }
-  return { status: res.status, body };
-}
+const apiGet = (p) => request('GET', p);
+const apiPost = (p, json) => request('POST', p, json);
 
 async function waitFor(what, fn, { timeout = 60_000, interval = 200 } = {}) {
   const deadline = Date.now() + timeout;
@@ -114,6 +128,7 @@ async function openPage({ viewport = LAPTOP, allow = [] } = {}) {
 }
 
 async function shot(page, name, opts = {}) {
+  await page.evaluate(() => window.scrollTo(0, 0)); // else the sticky header lands mid-page
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, ...opts });
 }
 
@@ -159,15 +174,14 @@ after(async () => {
 // ---------------------------------------------------------------------------- tests
 
 test('the host serves the dashboard and its assets with the right types', async () => {
-  const index = await fetch(`${BASE}/`);
+  const index = await apiGet('/');
   assert.equal(index.status, 200);
-  assert.match(index.headers.get('content-type') || '', /text\/html/);
-  const html = await index.text();
-  assert.match(html, /\/web\/app\.js/);
+  assert.match(index.headers['content-type'] || '', /text\/html/);
+  assert.match(index.text, /\/web\/app\.js/);
   for (const [file, type] of [['app.js', /javascript/], ['style.css', /text\/css/], ['views/run.js', /javascript/]]) {
-    const res = await fetch(`${BASE}/web/${file}`);
+    const res = await apiGet(`/web/${file}`);
     assert.equal(res.status, 200, `/web/${file}`);
-    assert.match(res.headers.get('content-type') || '', type, `/web/${file} content type`);
+    assert.match(res.headers['content-type'] || '', type, `/web/${file} content type`);
   }
 });
 
@@ -260,7 +274,8 @@ test('a bullish_breakout run started from the form reaches 100 % and shows resul
   assert.equal(Number((await page.locator('#run-passed').textContent()).replace(/\D/g, '')), run.passed_count);
   await page.locator('#results-table tbody tr').first().waitFor();
   assert.ok(await page.locator('#results-table tbody tr').count() > 0);
-  assert.match(await page.locator('#event-log').textContent(), /completed/);
+  // Live or, when the run beat the page to it, the tail fetched from /events.
+  await page.locator('#event-log li.log-line--completed').first().waitFor();
   assert.equal(await page.locator('#cancel-run').isVisible(), false, 'no Cancel once finished');
   await shot(page, '03-run-completed');
   state.firstRun = run;
@@ -469,28 +484,62 @@ test('queue: live running and queued runs, each cancellable', async (t) => {
   }
 });
 
+test('a full queue is reported on the form', async (t) => {
+  if (!hasPaced) { t.skip('the paced test plugin is not loaded'); return; }
+  await drainQueue();
+  const { body: q } = await apiGet('/api/strategies/queue');
+  const capacity = Number(q.queue_capacity) || 10;
+  const slots = Number(q.max_concurrent) || 2;
+  if (capacity + slots > 40) { t.skip(`queue too large to fill (${capacity})`); return; }
+  const ids = [];
+  const { page, close } = await openPage({ allow: [/status of 503/] });
+  try {
+    for (;;) {
+      const res = await apiPost('/api/strategies/execute', { strategy_code: 'paced', parameters: { events: 100000, rate_per_second: 1 } });
+      if (res.status === 503) break;
+      assert.equal(res.status, 202);
+      ids.push(res.body.run_id);
+      assert.ok(ids.length <= capacity + slots, 'the queue never filled');
+    }
+    await page.goto(`${BASE}/#/strategies/bullish_breakout`);
+    await page.locator('#start-run').click();
+    await page.locator('#form-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#form-error').textContent(), /queue is full/i);
+    assert.match(page.url(), /#\/strategies\/bullish_breakout$/);
+    assert.equal(await page.locator('#start-run').isEnabled(), true, 'the form can be sent again');
+  } finally {
+    for (const id of ids) await cancelQuietly(id);
+    await close();
+  }
+});
+
 test('history: filter by strategy and status', async () => {
   const { page, close } = await openPage();
   await page.goto(`${BASE}/#/history`);
   await page.locator('#history-table tbody tr').first().waitFor();
   await page.locator('#filter-strategy option[value="bullish_breakout"]').waitFor({ state: 'attached' });
+  // The view re-renders on the hash change: wait for rows that all match, not old ones.
+  const rowsAll = (attr, value) => page.waitForFunction(([a, v]) => {
+    const trs = [...document.querySelectorAll('#history-table tbody tr')];
+    return trs.length > 0 && trs.every((tr) => tr.dataset[a] === v);
+  }, [attr, value]);
   await page.locator('#filter-strategy').selectOption('bullish_breakout');
   await page.waitForURL(/strategy=bullish_breakout/);
-  await page.locator('#history-table tbody tr').first().waitFor();
-  const codes = await page.$$eval('#history-table tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
-  assert.ok(codes.length > 0 && codes.every((c) => c.startsWith('bullish_breakout')), 'only bullish_breakout runs');
+  await rowsAll('strategy', 'bullish_breakout');
   await page.locator('#filter-status').selectOption('completed');
   await page.waitForURL(/status=completed/);
-  await page.waitForFunction(() => [...document.querySelectorAll('#history-table tbody tr')].every((tr) => tr.dataset.status === 'completed'));
+  await rowsAll('status', 'completed');
   const { body } = await apiGet('/api/strategies/runs?strategy_code=bullish_breakout&status=completed&limit=25');
-  assert.equal(await page.locator('#history-table tbody tr').count(), body.runs.length);
+  assert.ok(body.runs.length > 0);
+  await waitFor('every matching run listed', async () => (await page.locator('#history-table tbody tr').count()) === body.runs.length, { timeout: 10_000 });
+  assert.ok(await page.$$eval('#history-table tbody tr', (trs) => trs.every((tr) => tr.dataset.strategy === 'bullish_breakout' && tr.dataset.status === 'completed')));
   await shot(page, '08-history');
   if (hasPaced) {
     await page.locator('#filter-strategy').selectOption('paced');
     await page.locator('#filter-status').selectOption('cancelled');
     await page.waitForURL(/strategy=paced&status=cancelled|status=cancelled&strategy=paced/);
-    await page.locator('#history-table tbody tr').first().waitFor();
-    assert.ok(await page.$$eval('#history-table tbody tr', (trs) => trs.every((tr) => tr.dataset.status === 'cancelled')));
+    await rowsAll('strategy', 'paced');
+    await rowsAll('status', 'cancelled');
   }
   await close();
 });

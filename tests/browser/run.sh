@@ -26,14 +26,17 @@ work="$(realpath "$3")"
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 
 # --- prerequisites
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends nodejs npm >/dev/null; else
-    echo "browser tests: node and npm are missing (apt-get install nodejs npm)" >&2; exit 1; fi
-fi
-if [ ! -x "$chromium" ]; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium >/dev/null; else
-    echo "browser tests: $chromium is missing (apt-get install chromium)" >&2; exit 1; fi
-fi
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "browser tests: missing $*; install it as root: apt-get install $*" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 ||
+    { apt-get update >/dev/null && apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+if [ ! -x "$chromium" ]; then apt_install chromium; fi
 if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -101,7 +101,7 @@ export function mountHistory(container, { query, signal }) {
               updateCompare();
             },
           });
-          return h('tr', { dataset: { runId: r.run_id, status: r.status } },
+          return h('tr', { dataset: { runId: r.run_id, status: r.status, strategy: r.strategy_code } },
             h('td', null, box),
             h('td', null, h('a', { class: 'mono', href: `#/runs/${encodeURIComponent(r.run_id)}` }, shortId(r.run_id))),
             h('td', null, r.strategy_code, r.plugin_version ? h('span', { class: 'muted small' }, ` v${r.plugin_version}`) : ''),

@@ -121,7 +121,9 @@ export function mountQueue(container, { signal }) {
     const startKey = started ? `s${started}` : `e${entry.estimated_start || ''}`;
     if (row.startKey !== startKey) {
       row.startKey = startKey;
-      replace(row.cells.start, started ? ['started ', timeEl(started)] : entry.estimated_start ? ['est. ', timeEl(entry.estimated_start)] : h('span', { class: 'muted' }, '—'));
+      replace(row.cells.start, started ? ['started ', timeEl(started)]
+        : entry.estimated_start ? ['est. ', timeEl(entry.estimated_start)]
+          : h('span', { class: 'muted', title: 'the server has no estimate yet' }, 'waiting'));
     }
   }
 

@@ -21,8 +21,26 @@ function loadSaved(id) {
   try { return JSON.parse(sessionStorage.getItem(storageKey(id))) || null; } catch { return null; }
 }
 
+const KEEP_RUNS = 20; // runs whose live state this tab remembers
+
 function save(id, data) {
-  try { sessionStorage.setItem(storageKey(id), JSON.stringify(data)); } catch { /* quota or private mode */ }
+  try { sessionStorage.setItem(storageKey(id), JSON.stringify({ ...data, savedAt: Date.now() })); } catch { /* quota or private mode */ }
+}
+
+/** Forgets the least recently saved runs beyond KEEP_RUNS. */
+function prune(currentId) {
+  try {
+    const entries = [];
+    for (let i = 0; i < sessionStorage.length; i += 1) {
+      const key = sessionStorage.key(i);
+      if (!key || !key.startsWith('stratrun.run.') || key === storageKey(currentId)) continue;
+      let savedAt = 0;
+      try { savedAt = JSON.parse(sessionStorage.getItem(key)).savedAt || 0; } catch { /* drop it */ }
+      entries.push([key, savedAt]);
+    }
+    entries.sort((a, b) => b[1] - a[1]);
+    for (const [key] of entries.slice(KEEP_RUNS - 1)) sessionStorage.removeItem(key);
+  } catch { /* storage unavailable */ }
 }
 
 export function mountRun(container, { parts, query, signal }) {
@@ -30,6 +48,7 @@ export function mountRun(container, { parts, query, signal }) {
   pageTitle(`Run ${shortId(runId)}`);
 
   // ----- state
+  prune(runId);
   const saved = loadSaved(runId);
   const state = {
     status: saved?.state?.status || null,
@@ -267,6 +286,9 @@ export function mountRun(container, { parts, query, signal }) {
     if (isTerminal(r.status)) {
       state.completed_items = r.completed_items ?? state.completed_items;
       state.passed_count = r.passed_count ?? state.passed_count;
+      if ((state.tickers_per_second === null || state.tickers_per_second === undefined) && r.duration_seconds > 0 && r.completed_items) {
+        state.tickers_per_second = r.completed_items / r.duration_seconds;
+      }
     }
     state.error = r.error && (r.error.code || r.error.message) ? r.error : (r.error_code ? { code: r.error_code, message: r.error_message } : null);
     replace(strategyLink, 'Strategy ', h('a', { href: `#/strategies/${encodeURIComponent(r.strategy_code)}` }, r.strategy_code),
@@ -369,36 +391,31 @@ export function mountRun(container, { parts, query, signal }) {
       } catch { /* keep what the events said */ }
     }
     render();
-    if (!log.length) offerLogLoad();
+    if (!log.length) loadLogTail();
     results = new ResultsPanel({ runId, run, query, signal });
     replace(resultsHost, results.element);
     results.load();
     if (run && run.status === 'completed') offerCompare(run);
   }
 
-  function offerLogLoad() {
-    const button = h('button', {
-      type: 'button',
-      class: 'button button--small',
-      onclick: async () => {
-        button.disabled = true;
-        try {
-          // The events endpoint pages forwards from a seq; seq is about one per ticker,
-          // so start a little before the end to get the tail of the log.
-          const guess = Math.max(0, (Number(run && run.completed_items) || 0) - LOG_KEEP);
-          let data = await api.events(runId, guess, { signal });
-          if (guess > 0 && ((data && data.events) || []).length < 20) data = await api.events(runId, 0, { signal });
-          const events = (data && data.events) || [];
-          log = events.slice(-LOG_KEEP).map((ev) => ({ seq: ev.seq, type: ev.event_type, time: ev.timestamp, text: describeEvent(ev) }));
-          lastSeq = Math.max(lastSeq, ...events.map((ev) => Number(ev.seq) || 0));
-          renderLogFull();
-          save(runId, { lastSeq, state, log });
-        } catch (e) {
-          button.replaceWith(errorBox(e, 'Could not load the events'));
-        }
-      },
-    }, 'Load the event log');
-    replace(logList, h('li', { class: 'log-line' }, button));
+  /** A finished run opened afresh: fetch the tail of its event log. */
+  async function loadLogTail() {
+    replace(logList, h('li', { class: 'log-line muted' }, 'Loading the event log…'));
+    try {
+      // The events endpoint pages forwards from a seq; seq is about one per ticker,
+      // so start a little before the end to get the tail of the log.
+      const guess = Math.max(0, (Number(run && run.completed_items) || 0) - LOG_KEEP);
+      let data = await api.events(runId, guess, { signal });
+      if (guess > 0 && ((data && data.events) || []).length < 20) data = await api.events(runId, 0, { signal });
+      if (signal.aborted) return;
+      const events = (data && data.events) || [];
+      log = events.slice(-LOG_KEEP).map((ev) => ({ seq: ev.seq, type: ev.event_type, time: ev.timestamp, text: describeEvent(ev) }));
+      lastSeq = Math.max(lastSeq, ...events.map((ev) => Number(ev.seq) || 0));
+      renderLogFull();
+      save(runId, { lastSeq, state, log });
+    } catch (e) {
+      if (!signal.aborted) replace(logList, h('li', { class: 'log-line' }, errorBox(e, 'Could not load the events')));
+    }
   }
 
   async function offerCompare(r) {

@@ -161,7 +161,7 @@ function paramControl(p) {
         type: 'text',
         autocomplete: 'off',
         spellcheck: 'false',
-        placeholder: isTickers ? 'e.g. AAPL, MSFT — empty screens the universe' : 'comma-separated',
+        placeholder: isTickers ? 'AAPL, MSFT … (empty: the universe)' : 'comma-separated',
         class: isTickers ? 'uppercase' : null,
       });
       get = () => input.value.split(/[\s,;]+/).map((t) => t.trim()).filter(Boolean).map((t) => (isTickers ? t.toUpperCase() : t));
