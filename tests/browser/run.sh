@@ -8,9 +8,7 @@
 # waits for /api/health, runs the tests, stops the server. Screenshots of each main view
 # go to WORK_DIR/screenshots, the downloaded CSV to WORK_DIR/downloads, the server's log to
 # WORK_DIR/server.log. Exits non-zero if a test failed or the server did not come up.
-#
-# STRATRUN_MOCK=1 uses tests/browser/mock-server.mjs (the API done with the CLI) in place
-# of `stratrun serve`, for working on the dashboard while the server is unavailable.
+
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -55,12 +53,7 @@ port="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()
 # --- server
 log="$work/server.log"
 : >"$log"
-if [ "${STRATRUN_MOCK:-0}" = 1 ]; then
-  node "$here/mock-server.mjs" --stratrun "$bin" ${plugins:+--plugins "$plugins"} \
-    --host 127.0.0.1 --port "$port" --db "$db" --data "$data" >"$log" 2>&1 &
-else
-  "$bin" ${plugins:+--plugins "$plugins"} serve --host 127.0.0.1 --port "$port" --db "$db" --data "$data" >"$log" 2>&1 &
-fi
+"$bin" ${plugins:+--plugins "$plugins"} serve --host 127.0.0.1 --port "$port" --db "$db" --data "$data" >"$log" 2>&1 &
 server_pid=$!
 
 stop_server() {
