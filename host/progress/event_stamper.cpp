@@ -38,7 +38,9 @@ void EventStamper::Stamp(ProgressEvent& event) {
     while (samples_.size() > 2 && now - samples_.front().time > kRateWindow) samples_.pop_front();
   }
   if (!event.total_items) event.total_items = total_;
-  if (!event.completed_items) event.completed_items = completed_;
+  // Workers finish tickers in any order: the stream shows the running count, never a
+  // count that goes backwards.
+  event.completed_items = completed_;
 
   if (event.type == EventType::kCompleted) {
     event.progress_percent = 100.0;

@@ -21,6 +21,7 @@ class EventStamper {
   explicit EventStamper(std::string run_id, uint64_t first_seq = 1);
 
   /// Fills the host's fields of `event`; remembers completed/total for later events.
+  /// completed_items becomes the highest count seen so far (workers report out of order).
   void Stamp(ProgressEvent& event);
   /// Counts a result row toward passed_count (a ticker reported again replaces its row).
   void CountResult(const std::string& ticker, bool passed);
