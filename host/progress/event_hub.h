@@ -14,8 +14,8 @@
 // per-run queue under a short lock and wakes the hub's fan-out thread. All formatting,
 // store reads and every StreamClient call happen on that one fan-out thread, which runs
 // rounds spaced by an adaptive wait (see `batch_interval`): each client gets everything new
-// for it in a round as a single Send (Pistache pays ~40 µs per subscriber per write, so events are
-// batched rather than written one by one).
+// for it in a round as a single Send (each write costs a system call whatever its size, so
+// events are batched rather than written one by one).
 //
 // Replay without gaps. A run stream sends exactly the events with seq > after_seq, in seq
 // order, each once: from the hub's memory when it still holds the next seq the client
@@ -73,6 +73,9 @@ class StreamClient {
   virtual bool Send(std::string text) = 0;
   /// Bytes handed to Send() and not yet written to the socket.
   virtual size_t pending_bytes() const = 0;
+  /// Writes more of what is pending, without blocking. Called every round while
+  /// pending_bytes() > 0 (transports that write on their own need not override it).
+  virtual void Flush() {}
   /// Ends the stream cleanly (terminating chunk, close). Called at most once.
   virtual void Close() = 0;
 };
@@ -80,9 +83,9 @@ class StreamClient {
 struct EventHubOptions {
   size_t memory_events_per_run = 8192;           // recent events kept per active run for replay (at least 1)
   /// The longest wait between rounds. The wait adapts to load: the larger of 4 × the last
-  /// round's duration and 40 µs per open stream, at most this — so a quiet stream gets each
-  /// event at once, and a busy hub batches more events per Send (a Send costs the
-  /// transport about the same whatever its size).
+  /// round's duration and 10 µs per open stream, at most this — so a quiet stream gets each
+  /// event at once, and a busy hub batches more events per Send (a Send costs about the
+  /// same whatever its size).
   std::chrono::milliseconds batch_interval{40};
   size_t max_pending_bytes = 2u << 20;           // a client past this is disconnected (it reconnects with Last-Event-ID)
   size_t conflate_above_bytes = 1u << 20;        // past this, a client gets only the latest progress event per batch
