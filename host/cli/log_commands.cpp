@@ -5,30 +5,6 @@
 #include "cli/commands.h"
 
 namespace stratrun {
-namespace {
-
-std::optional<RunState> ParseRunState(const std::string& name) {
-  for (RunState s : {RunState::kQueued, RunState::kStarting, RunState::kRunning, RunState::kCompleting,
-                     RunState::kCompleted, RunState::kCancelled, RunState::kError}) {
-    if (RunStateName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
-std::string Duration(const RunRecord& run) {
-  if (!run.started_at) return "-";
-  const auto end = run.finished_at.value_or(std::chrono::system_clock::now());
-  const double seconds = std::chrono::duration<double>(end - *run.started_at).count();
-  if (seconds < 60) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2fs", seconds);
-    return buf;
-  }
-  return FormatDuration(seconds);
-}
-
-}  // namespace
-
 int RunsCommand(const RunsOptions& options) {
   RunFilter filter{.strategy_code = options.strategy_code, .limit = options.limit};
   if (!options.status.empty()) {
@@ -77,7 +53,7 @@ int ResultsCommand(const ResultsOptions& options) {
   const RunRecord& r = **run;
   std::fprintf(stderr, "run %s: %s %s, %s — %lld results, %lld passed, took %s\n", r.run_id.c_str(),
                r.strategy_code.c_str(), r.plugin_version.c_str(), std::string(RunStateName(r.status)).c_str(),
-               static_cast<long long>(r.result_count), static_cast<long long>(r.passed_count), Duration(r).c_str());
+               static_cast<long long>(r.result_count), static_cast<long long>(r.passed_count), FormatRunDuration(r).c_str());
   return kExitOk;
 }
 

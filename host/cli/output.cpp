@@ -9,16 +9,10 @@
 #include <rapidjson/writer.h>
 
 #include "progress/result_csv.h"
+#include "progress/run_json.h"
 
 namespace stratrun {
 namespace {
-
-std::string FormatNumber(double value) {
-  if (!std::isfinite(value)) return "";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", value);
-  return buf;
-}
 
 std::string Join(const std::vector<std::string>& items, const char* separator) {
   std::string out;
@@ -110,43 +104,22 @@ void PrintResults(std::vector<ResultRow> rows, OutputFormat format, std::FILE* o
   }
 }
 
+std::string FormatRunDuration(const RunRecord& run) {
+  if (!run.started_at) return "-";
+  const auto end = run.finished_at.value_or(std::chrono::system_clock::now());
+  const double seconds = std::chrono::duration<double>(end - *run.started_at).count();
+  if (seconds >= 60) return FormatDuration(seconds);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fs", seconds);
+  return buf;
+}
+
 void PrintRuns(const std::vector<RunRecord>& runs, bool json, std::FILE* out) {
   if (json) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     w.StartArray();
-    for (const auto& r : runs) {
-      w.StartObject();
-      w.Key("run_id");
-      w.String(r.run_id.c_str());
-      w.Key("strategy_code");
-      w.String(r.strategy_code.c_str());
-      w.Key("plugin_version");
-      w.String(r.plugin_version.c_str());
-      w.Key("status");
-      w.String(std::string(RunStateName(r.status)).c_str());
-      w.Key("created_at");
-      w.String(FormatTimestamp(r.created_at).c_str());
-      w.Key("started_at");
-      r.started_at ? w.String(FormatTimestamp(*r.started_at).c_str()) : w.Null();
-      w.Key("finished_at");
-      r.finished_at ? w.String(FormatTimestamp(*r.finished_at).c_str()) : w.Null();
-      w.Key("total_items");
-      w.Int64(r.total_items);
-      w.Key("completed_items");
-      w.Int64(r.completed_items);
-      w.Key("result_count");
-      w.Int64(r.result_count);
-      w.Key("passed_count");
-      w.Int64(r.passed_count);
-      w.Key("error_code");
-      r.error_code.empty() ? w.Null() : w.String(r.error_code.c_str());
-      w.Key("error_message");
-      r.error_message.empty() ? w.Null() : w.String(r.error_message.c_str());
-      w.Key("parameters");
-      w.RawValue(r.parameters_json.c_str(), r.parameters_json.size(), rapidjson::kObjectType);
-      w.EndObject();
-    }
+    for (const auto& r : runs) WriteRun(w, r);  // the same shape as the HTTP API's runs
     w.EndArray();
     std::fprintf(out, "%s\n", buffer.GetString());
     return;
@@ -154,12 +127,7 @@ void PrintRuns(const std::vector<RunRecord>& runs, bool json, std::FILE* out) {
   std::fprintf(out, "%-36s  %-18s %-10s %-24s %9s %7s %6s\n", "RUN ID", "STRATEGY", "STATUS", "CREATED", "DURATION",
                "RESULTS", "PASSED");
   for (const auto& r : runs) {
-    std::string duration = "-";
-    if (r.started_at && r.finished_at) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.2fs", std::chrono::duration<double>(*r.finished_at - *r.started_at).count());
-      duration = buf;
-    }
+    const std::string duration = FormatRunDuration(r);
     std::fprintf(out, "%-36s  %-18s %-10s %-24s %9s %7lld %6lld\n", r.run_id.c_str(), r.strategy_code.c_str(),
                  std::string(RunStateName(r.status)).c_str(), FormatTimestamp(r.created_at).c_str(), duration.c_str(),
                  static_cast<long long>(r.result_count), static_cast<long long>(r.passed_count));

@@ -40,7 +40,10 @@ class TerminalSink : public ProgressSink {
 /// otherwise in the given order.
 void PrintResults(std::vector<ResultRow> rows, OutputFormat format, std::FILE* out, bool sort_by_score = true);
 
-/// Prints runs as a table or as a JSON array.
+/// How long a run took ("1.25s", "00:03:10"), or has been running; "-" before it started.
+std::string FormatRunDuration(const RunRecord& run);
+
+/// Prints runs as a table or as a JSON array of the HTTP API's run objects.
 void PrintRuns(const std::vector<RunRecord>& runs, bool json, std::FILE* out);
 
 }  // namespace stratrun

@@ -56,14 +56,6 @@ class SignalCanceller {
   std::jthread waiter_;
 };
 
-/// The worker threads a run may use: its `max_workers` parameter, else one per core.
-unsigned MaxWorkers(const ParameterValues& parameters) {
-  if (const ParamValue* workers = parameters.Find("max_workers")) {
-    if (const auto* n = std::get_if<int64_t>(workers)) return static_cast<unsigned>(std::max<int64_t>(1, *n));
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 }  // namespace
 
 int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
@@ -101,7 +93,7 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
   }
 
   RunRequest request{.run_id = NewRunId(), .parameters = std::move(*parameters), .tickers = std::move(*tickers)};
-  request.max_workers = MaxWorkers(request.parameters);
+  request.max_workers = RunWorkers(request.parameters);
   RunRecord record{.run_id = request.run_id,
                    .strategy_code = plugin->code(),
                    .plugin_version = plugin->version(),

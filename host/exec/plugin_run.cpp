@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <variant>
 
 #include "common/logging.h"
@@ -242,6 +243,13 @@ stratrun_host_api MakeHostApi(const Plugin& plugin) {
 }
 
 }  // namespace
+
+unsigned RunWorkers(const ParameterValues& parameters) {
+  if (const ParamValue* workers = parameters.Find("max_workers")) {
+    if (const auto* n = std::get_if<int64_t>(workers)) return static_cast<unsigned>(std::max<int64_t>(1, *n));
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource& data, ProgressSink& sink,
                      const Cancellation& cancel) {

@@ -39,6 +39,10 @@ struct RunOutcome {
   int64_t passed_count = 0;
 };
 
+/// The worker threads a run may use: its `max_workers` parameter, else one per core. The
+/// one rule for every way a run starts (CLI, HTTP, recovery).
+unsigned RunWorkers(const ParameterValues& parameters);
+
 /// Runs `plugin` until it returns. `cancel` is the run's cancellation: the plugin sees its
 /// token through is_cancelled(), and its reason decides how a stopped run ends (above);
 /// any thread may fire it meanwhile. Never throws; the sink receives `started` first and

@@ -12,15 +12,6 @@ namespace {
 
 constexpr std::string_view kInterrupted = "interrupted";
 
-/// The worker threads a run may use: its `max_workers` parameter, else one per core (as
-/// `stratrun run` does).
-unsigned MaxWorkers(const ParameterValues& parameters) {
-  if (const ParamValue* workers = parameters.Find("max_workers")) {
-    if (const auto* n = std::get_if<int64_t>(workers)) return static_cast<unsigned>(std::max<int64_t>(1, *n));
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 /// What the run needs to be queued again, or InvalidArgument saying why it cannot run.
 Result<RunSubmission> Revalidate(const RunRecord& run, const PluginCatalog& catalog, BarSource& data) {
   auto plugin = catalog.Find(run.strategy_code);
@@ -39,7 +30,7 @@ Result<RunSubmission> Revalidate(const RunRecord& run, const PluginCatalog& cata
                                        .tickers = std::move(*tickers)},
                            .priority = ParsePriority(run.priority).value_or(Priority::kNormal),
                            .source = run.source};
-  submission.request.max_workers = MaxWorkers(submission.request.parameters);
+  submission.request.max_workers = RunWorkers(submission.request.parameters);
   return submission;
 }
 

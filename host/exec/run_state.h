@@ -1,6 +1,8 @@
 // RunState: the lifecycle of a run (the seed's ExecutionState).
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string_view>
 
 namespace stratrun {
@@ -19,6 +21,19 @@ constexpr std::string_view RunStateName(RunState state) {
     case RunState::kError: return "error";
   }
   return "error";
+}
+
+inline constexpr std::array kAllRunStates = {RunState::kQueued,    RunState::kStarting,
+                                             RunState::kRunning,   RunState::kCompleting,
+                                             RunState::kCompleted, RunState::kCancelled,
+                                             RunState::kError};
+
+/// The state named `name` (as RunStateName writes it), or nullopt.
+constexpr std::optional<RunState> ParseRunState(std::string_view name) {
+  for (RunState state : kAllRunStates) {
+    if (RunStateName(state) == name) return state;
+  }
+  return std::nullopt;
 }
 
 constexpr bool IsFinished(RunState state) {

@@ -276,10 +276,7 @@ class Routes {
 
     submission.plugin = plugin;
     submission.request.run_id = NewRunId();
-    submission.request.max_workers = 1;
-    if (const ParamValue* workers = parameters->Find("max_workers")) {
-      if (const auto* n = std::get_if<int64_t>(workers)) submission.request.max_workers = static_cast<unsigned>(std::max<int64_t>(1, *n));
-    }
+    submission.request.max_workers = RunWorkers(*parameters);
     submission.request.parameters = std::move(*parameters);
     submission.request.tickers = std::move(*tickers);
     submission.source = "api";
@@ -343,10 +340,7 @@ class Routes {
   void ListRuns(const Request& request, ResponseWriter& response) {
     RunFilter filter;
     if (auto status = Query(request, "status"); status && !status->empty()) {
-      for (RunState st : {RunState::kQueued, RunState::kStarting, RunState::kRunning, RunState::kCompleting,
-                          RunState::kCompleted, RunState::kCancelled, RunState::kError}) {
-        if (RunStateName(st) == *status) filter.status = st;
-      }
+      filter.status = ParseRunState(*status);
       if (!filter.status) return SendStatus(response, InvalidArgument("unknown status '" + *status + "'", "status"));
     }
     if (auto code = Query(request, "strategy_code")) filter.strategy_code = *code;

@@ -18,14 +18,14 @@ std::string CsvField(const std::string& text) {
   return out + "\"";
 }
 
-std::string Number(double value) {
+}  // namespace
+
+std::string FormatNumber(double value) {
   if (!std::isfinite(value)) return "";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", value);
   return buf;
 }
-
-}  // namespace
 
 std::string ResultsToCsv(const std::vector<ResultRow>& rows) {
   std::vector<std::string> metric_names;
@@ -39,10 +39,10 @@ std::string ResultsToCsv(const std::vector<ResultRow>& rows) {
   out += ",reasons\n";
   for (const auto& row : rows) {
     std::map<std::string, double> values(row.metrics.begin(), row.metrics.end());
-    out += CsvField(row.ticker) + "," + Number(row.score) + "," + (row.passed ? "true" : "false");
+    out += CsvField(row.ticker) + "," + FormatNumber(row.score) + "," + (row.passed ? "true" : "false");
     for (const auto& name : metric_names) {
       auto it = values.find(name);
-      out += "," + (it == values.end() ? std::string() : Number(it->second));
+      out += "," + (it == values.end() ? std::string() : FormatNumber(it->second));
     }
     std::string reasons;
     for (const auto& r : row.reasons) reasons += (reasons.empty() ? "" : "; ") + r;

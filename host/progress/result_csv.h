@@ -11,4 +11,7 @@ namespace stratrun {
 
 std::string ResultsToCsv(const std::vector<ResultRow>& rows);
 
+/// A value as results show it: up to 6 significant digits; NaN and infinities are "".
+std::string FormatNumber(double value);
+
 }  // namespace stratrun

@@ -80,8 +80,6 @@ constexpr std::string_view kRunColumns =
     "error_code, error_message, created_at, started_at, finished_at, total_items, completed_items, "
     "result_count, passed_count, progress_percent, current_stage";
 
-constexpr std::array kAllStates = {RunState::kQueued,    RunState::kStarting,  RunState::kRunning, RunState::kCompleting,
-                                   RunState::kCompleted, RunState::kCancelled, RunState::kError};
 constexpr std::array kAllEventTypes = {EventType::kStarted,        EventType::kProgress,  EventType::kTickerCompleted,
                                        EventType::kStageCompleted, EventType::kCompleted, EventType::kError,
                                        EventType::kCancelled};
@@ -114,13 +112,6 @@ std::optional<std::string> FormatOptional(const std::optional<TimePoint>& time) 
 std::optional<std::string> NullIfEmpty(const std::string& text) {
   if (text.empty()) return std::nullopt;
   return text;
-}
-
-std::optional<RunState> ParseRunState(std::string_view name) {
-  for (RunState state : kAllStates) {
-    if (RunStateName(state) == name) return state;
-  }
-  return std::nullopt;
 }
 
 std::optional<EventType> ParseEventType(std::string_view name) {
@@ -325,15 +316,11 @@ Status RunStore::Migrate() {
   }
 }
 
-Status RunStore::CreateRun(const RunRecord& run) {
-  if (auto status = ValidateRun(run); !status.ok()) return status;
-  std::lock_guard lock(mutex_);
-  auto insert = db_->PrepareCached(
-      "INSERT INTO strategy_run (" + std::string(kRunColumns) +
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
-  if (!insert) return insert.status();
-  (*insert)
-      ->Bind(1, run.run_id)
+/// Binds every column of `run` in kRunColumns order as ?1..?19 (INSERT uses them all;
+/// UPDATE leaves ?11, created_at, unused).
+static void BindRun(sqlite::Statement& statement, const RunRecord& run) {
+  statement
+      .Bind(1, run.run_id)
       .Bind(2, run.strategy_code)
       .Bind(3, run.plugin_version)
       .Bind(4, run.plugin_sha256)
@@ -352,6 +339,16 @@ Status RunStore::CreateRun(const RunRecord& run) {
       .Bind(17, run.passed_count)
       .Bind(18, run.progress_percent)
       .Bind(19, run.current_stage);
+}
+
+Status RunStore::CreateRun(const RunRecord& run) {
+  if (auto status = ValidateRun(run); !status.ok()) return status;
+  std::lock_guard lock(mutex_);
+  auto insert = db_->PrepareCached(
+      "INSERT INTO strategy_run (" + std::string(kRunColumns) +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+  if (!insert) return insert.status();
+  BindRun(**insert, run);
   if (auto status = (*insert)->Run(); !status.ok()) {
     if (status.code() == StatusCode::kAlreadyExists) {
       return {StatusCode::kAlreadyExists, "run " + run.run_id + " already exists", "run_id"};
@@ -364,29 +361,11 @@ Status RunStore::CreateRun(const RunRecord& run) {
 Status RunStore::WriteRun(const RunRecord& run) {
   auto update = db_->PrepareCached(
       "UPDATE strategy_run SET strategy_code = ?2, plugin_version = ?3, plugin_sha256 = ?4, parameters_json = ?5, "
-      "status = ?6, priority = ?7, source = ?8, error_code = ?9, error_message = ?10, started_at = ?11, "
-      "finished_at = ?12, total_items = ?13, completed_items = ?14, result_count = ?15, passed_count = ?16, "
-      "progress_percent = ?17, current_stage = ?18 WHERE run_id = ?1");
+      "status = ?6, priority = ?7, source = ?8, error_code = ?9, error_message = ?10, started_at = ?12, "
+      "finished_at = ?13, total_items = ?14, completed_items = ?15, result_count = ?16, passed_count = ?17, "
+      "progress_percent = ?18, current_stage = ?19 WHERE run_id = ?1");  // ?11 (created_at) never changes
   if (!update) return update.status();
-  (*update)
-      ->Bind(1, run.run_id)
-      .Bind(2, run.strategy_code)
-      .Bind(3, run.plugin_version)
-      .Bind(4, run.plugin_sha256)
-      .Bind(5, run.parameters_json)
-      .Bind(6, RunStateName(run.status))
-      .Bind(7, run.priority)
-      .Bind(8, run.source)
-      .Bind(9, NullIfEmpty(run.error_code))
-      .Bind(10, NullIfEmpty(run.error_message))
-      .Bind(11, FormatOptional(run.started_at))
-      .Bind(12, FormatOptional(run.finished_at))
-      .Bind(13, run.total_items)
-      .Bind(14, run.completed_items)
-      .Bind(15, run.result_count)
-      .Bind(16, run.passed_count)
-      .Bind(17, run.progress_percent)
-      .Bind(18, run.current_stage);
+  BindRun(**update, run);
   if (auto status = (*update)->Run(); !status.ok()) return WithContext(status, "update run " + run.run_id);
   if (db_->Changes() == 0) return NotFound("run " + run.run_id + " not found", "run_id");
   return Status::Ok();

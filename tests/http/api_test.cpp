@@ -243,6 +243,27 @@ TEST_F(ApiTest, HigherPrioritiesStartFirstAndFifoWithin) {
   EXPECT_LT(std::string(h["started_at"].GetString()), std::string(l["started_at"].GetString()));
 }
 
+TEST_F(ApiTest, LimitsComeFromTheSeedsEnvironmentVariablesAndFlagsWin) {
+  ServerProcess from_env(db_, {}, {kGoodPluginDir.string()},
+                         {"MAX_CONCURRENT_EXECUTIONS=3", "EXECUTION_QUEUE_SIZE=7", "EXECUTION_TIMEOUT=1"});
+  ASSERT_TRUE(from_env.ok()) << from_env.Output();
+  auto queue = Json(from_env.Get("/api/strategies/queue").body);
+  EXPECT_EQ(queue["max_concurrent"].GetInt(), 3);
+  EXPECT_EQ(queue["queue_capacity"].GetInt(), 7);
+  const std::string run_id = RunIdOf(from_env.Post("/api/strategies/execute", PacedBody(100000, 50)));
+  SseStream stream(from_env.port(), "/api/strategies/sse/" + run_id);
+  auto events = stream.ReadToEnd();
+  ASSERT_FALSE(events.empty());
+  EXPECT_STREQ(Json(events.back().data)["error_code"].GetString(), "timeout") << "EXECUTION_TIMEOUT=1 applies";
+  from_env.Stop();
+
+  TempDir other;
+  ServerProcess flagged(other.path() / "runs.db", {"--max-concurrent", "1"}, {kGoodPluginDir.string()},
+                        {"MAX_CONCURRENT_EXECUTIONS=3"});
+  ASSERT_TRUE(flagged.ok()) << flagged.Output();
+  EXPECT_EQ(Json(flagged.Get("/api/strategies/queue").body)["max_concurrent"].GetInt(), 1);
+}
+
 TEST_F(ApiTest, ARunPastItsTimeLimitEndsWithATimeoutError) {
   ServerProcess server(db_);
   ASSERT_TRUE(server.ok()) << server.Output();
@@ -305,6 +326,10 @@ TEST_F(ApiTest, BadInputGetsAClearJsonErrorNamingTheField) {
     EXPECT_TRUE(Json(r.body).HasMember("error")) << path << " " << r.body;
   }
   EXPECT_EQ(server.Get("/api/strategies/runs?limit=0").status, 422);
+  auto bad_resume = server.Get("/api/strategies/sse/any?last_event_id=abc");
+  EXPECT_EQ(bad_resume.status, 422);
+  EXPECT_STREQ(Json(bad_resume.body)["error"]["field"].GetString(), "last_event_id");
+  EXPECT_EQ(server.Get("/api/strategies/runs/nope/results?order=sideways").status, 404);  // unknown run first
   EXPECT_EQ(server.Get("/api/strategies/runs?status=finished").status, 422);
   const std::string huge = R"({"strategy_code":"bullish_breakout","parameters":{"tickers":[")" + std::string(100000, 'A') + "\"]}}";
   auto too_big = server.Post("/api/strategies/execute", huge);

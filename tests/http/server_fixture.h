@@ -18,7 +18,7 @@ class ServerProcess {
  public:
   /// `db`: the run log file (kept by the caller to restart on it); `extra`: more serve flags.
   ServerProcess(const std::filesystem::path& db, std::vector<std::string> extra = {},
-                std::vector<std::string> plugin_dirs = {kGoodPluginDir.string()}) {
+                std::vector<std::string> plugin_dirs = {kGoodPluginDir.string()}, std::vector<std::string> env = {}) {
     std::vector<std::string> args;
     for (const auto& dir : plugin_dirs) {
       args.push_back("--plugins");
@@ -26,7 +26,7 @@ class ServerProcess {
     }
     args.insert(args.end(), {"serve", "--port", "0", "--db", db.string(), "--data", SampleDataDir().string()});
     args.insert(args.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<StratrunProcess>(args);
+    process_ = std::make_unique<StratrunProcess>(args, env);
     if (process_->WaitForOutput("listening on http://127.0.0.1:")) {
       const std::string out = process_->Wait(/*peek=*/true).out;
       const size_t at = out.find("listening on http://127.0.0.1:");

@@ -178,7 +178,12 @@ class Run {
   /// "score" and "passed"), then `extra` metrics if any.
   void TickerCompleted(std::string_view stage, const ResultRow& row, int64_t completed,
                        int64_t total, std::span<const stratrun_metric> extra = {}) const {
-    std::vector<stratrun_metric> metrics{{"score", row.score}, {"passed", row.passed ? 1.0 : 0.0}};
+    const stratrun_metric verdict[] = {{"score", row.score}, {"passed", row.passed ? 1.0 : 0.0}};
+    if (extra.empty()) {  // the common case: no allocation per ticker
+      Emit(STRATRUN_EVENT_TICKER_COMPLETED, stage, row.ticker, {}, completed, total, verdict);
+      return;
+    }
+    std::vector<stratrun_metric> metrics(std::begin(verdict), std::end(verdict));
     metrics.insert(metrics.end(), extra.begin(), extra.end());
     Emit(STRATRUN_EVENT_TICKER_COMPLETED, stage, row.ticker, {}, completed, total, metrics);
   }
