@@ -10,10 +10,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "data/data_folder.h"
 
@@ -151,6 +152,11 @@ CommandResult StratrunProcess::Wait(bool peek) {
     }
     result_.out = Slurp(scratch_.path() / "stdout");
     result_.err = Slurp(scratch_.path() / "stderr");
+    // Pass a sanitizer runtime fault of the child on to this test's output, where the
+    // test launcher (rerun_on_lsan_tracer_crash.sh) can recognise it.
+    if (result_.err.find("LeakSanitizer has encountered a fatal error") != std::string::npos) {
+      std::cerr << "stratrun child process: LeakSanitizer has encountered a fatal error\n";
+    }
   }
   return result_;
 }
