@@ -12,6 +12,8 @@
 #include "data/universe.h"
 #include "exec/cancellation.h"
 #include "exec/plugin_run.h"
+#include "exec/recovery.h"
+#include "exec/run_owner.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
 
@@ -101,6 +103,7 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
                    .parameters_json = request.parameters.ToJson(),
                    .status = RunState::kStarting,
                    .source = "cli",
+                   .owner = ThisProcessOwner(),
                    .created_at = std::chrono::system_clock::now(),
                    .total_items = static_cast<int64_t>(request.tickers.size())};
   if (Status created = (*store)->CreateRun(record); !created.ok()) {

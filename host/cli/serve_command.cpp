@@ -106,8 +106,12 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   std::printf("listening on http://%s:%u\n", options.host.c_str(), server.port());
   std::fflush(stdout);
 
+  // Wait for SIGINT or SIGTERM. Meanwhile, every few seconds, end the runs that another
+  // process sharing this run log (a CLI run) left behind when it died, so that history,
+  // the queue view and every stream see how they ended.
+  constexpr timespec kOrphanSweepInterval{.tv_sec = 5, .tv_nsec = 0};
   int received = 0;
-  sigwait(&signals, &received);
+  while ((received = sigtimedwait(&signals, nullptr, &kOrphanSweepInterval)) < 0) EndOrphanedRuns(**store, &hub);
   std::fprintf(stderr, "stratrun: %s received; shutting down (grace %lld s)\n", received == SIGINT ? "SIGINT" : "SIGTERM",
                static_cast<long long>(options.grace_seconds));
   // Finish or cancel running runs (queued ones stay queued for the next start), close every

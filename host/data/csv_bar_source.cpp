@@ -135,8 +135,44 @@ int DaysInMonth(int year, int month) {
   return month == 2 && IsLeapYear(year) ? 29 : kDays[static_cast<size_t>(month - 1)];
 }
 
-// Strict YYYY-MM-DD.
+// True when `text` is `n` ASCII digits.
+bool AllDigits(std::string_view text, size_t n) {
+  return text.size() == n && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// True for a time of day as pandas and yfinance write it after the date:
+// HH:MM[:SS[.fraction]] then, optionally, Z or an offset ±HH:MM / ±HHMM.
+bool IsTimeOfDay(std::string_view text) {
+  size_t zone = text.find_first_of("Z+-");
+  std::string_view clock = text.substr(0, zone);
+  if (zone != std::string_view::npos) {
+    const std::string_view offset = text.substr(zone + 1);
+    const bool ok = text[zone] == 'Z' ? offset.empty()
+                                      : AllDigits(offset, 4) || (offset.size() == 5 && offset[2] == ':' &&
+                                                                 AllDigits(offset.substr(0, 2), 2) &&
+                                                                 AllDigits(offset.substr(3), 2));
+    if (!ok) return false;
+  }
+  if (const size_t dot = clock.find('.'); dot != std::string_view::npos) {
+    if (!AllDigits(clock.substr(dot + 1), clock.size() - dot - 1) || dot + 1 == clock.size()) return false;
+    clock = clock.substr(0, dot);
+  }
+  if (clock.size() != 5 && clock.size() != 8) return false;
+  if (clock[2] != ':' || (clock.size() == 8 && clock[5] != ':')) return false;
+  const int hours = (clock[0] - '0') * 10 + (clock[1] - '0');
+  const int minutes = (clock[3] - '0') * 10 + (clock[4] - '0');
+  const int seconds = clock.size() == 8 ? (clock[6] - '0') * 10 + (clock[7] - '0') : 0;
+  return AllDigits(clock.substr(0, 2), 2) && AllDigits(clock.substr(3, 2), 2) &&
+         (clock.size() == 5 || AllDigits(clock.substr(6, 2), 2)) && hours < 24 && minutes < 60 && seconds < 61;
+}
+
+// YYYY-MM-DD, optionally followed by ' ' or 'T' and a time of day; the bar's day is the
+// date as written (the exchange's local date), whatever the time and offset.
 std::optional<int32_t> ParseDate(std::string_view text) {
+  if (text.size() > 10 && (text[10] == ' ' || text[10] == 'T')) {
+    if (!IsTimeOfDay(text.substr(11))) return std::nullopt;
+    text = text.substr(0, 10);
+  }
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
   int parts[3] = {0, 0, 0};
   int part = 0;

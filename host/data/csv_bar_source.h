@@ -43,7 +43,9 @@
 //     a header naming a column twice → "duplicate column 'Close'";
 //   - a row with another field count than the header →
 //     "bad data at line N: expected 7 fields, got 5";
-//   - a date that is not a valid calendar date written YYYY-MM-DD (no time part) →
+//   - a date that is not a valid calendar date written YYYY-MM-DD, optionally followed
+//     by a time of day as pandas/yfinance write it ("2024-01-02 00:00:00-05:00",
+//     "2024-01-02T00:00:00Z"; the bar's day is the date as written) →
 //     "bad data at line N: '2024-13-45' is not a date";
 //   - a value that is not a finite number → "bad data at line N: 'abc' is not a number
 //     (column Close)" ('nan'/'inf' included; beyond the double range: "… is out of

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/logging.h"
+#include "exec/run_owner.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
 
@@ -310,8 +311,10 @@ Result<SubmitResult> Executor::Submit(RunSubmission submission) {
                    .status = RunState::kQueued,
                    .priority = std::string(PriorityName(submission.priority)),
                    .source = submission.source,
+                   .owner = ThisProcessOwner(),
                    .created_at = SystemClock::now(),
                    .total_items = static_cast<int64_t>(submission.request.tickers.size())};
+  if (submission.timeout) record.timeout_seconds = submission.timeout->count();
   if (Status created = store_.CreateRun(record); !created.ok()) {
     std::lock_guard lock(mutex_);
     --reserved_;

@@ -6,6 +6,7 @@
 
 #include "common/logging.h"
 #include "data/universe.h"
+#include "exec/run_owner.h"
 
 namespace stratrun {
 namespace {
@@ -30,38 +31,67 @@ Result<RunSubmission> Revalidate(const RunRecord& run, const PluginCatalog& cata
                                        .tickers = std::move(*tickers)},
                            .priority = ParsePriority(run.priority).value_or(Priority::kNormal),
                            .source = run.source};
+  if (run.timeout_seconds) submission.timeout = std::chrono::seconds(*run.timeout_seconds);
   submission.request.max_workers = RunWorkers(submission.request.parameters);
   return submission;
 }
 
+/// Claims `run` for this process; false (logged when the store failed) when another
+/// process claimed it first or the store cannot be written.
+bool Claim(RunStore& store, RunRecord& run) {
+  auto claimed = store.ClaimRun(run, ThisProcessOwner());
+  if (!claimed.ok()) {
+    Logger("exec")->error("recovery: cannot claim run {}: {}", run.run_id, claimed.status().message());
+    return false;
+  }
+  return *claimed;
+}
+
 }  // namespace
+
+bool IsOrphaned(const RunRecord& run) {
+  if (run.owner.empty()) return run.source == "api";
+  return !OwnerIsAlive(run.owner);
+}
+
+std::vector<std::string> EndOrphanedRuns(RunStore& store, ProgressSink* live) {
+  std::vector<std::string> ended;
+  constexpr std::array kWasRunning = {RunState::kStarting, RunState::kRunning, RunState::kCompleting};
+  auto runs = store.RunsInStates(kWasRunning);
+  if (!runs.ok()) {
+    Logger("exec")->error("recovery: cannot list the runs left running: {}", runs.status().message());
+    return ended;
+  }
+  for (RunRecord& run : *runs) {
+    if (!IsOrphaned(run) || !Claim(store, run)) continue;
+    const RunState was = run.status;
+    // The counts as the results logged before the process died say (the run row may lag).
+    if (auto results = store.CountResults(run.run_id, false); results.ok()) run.result_count = *results;
+    if (auto passed = store.CountResults(run.run_id, true); passed.ok()) run.passed_count = *passed;
+    Status status = EndStoredRun(store, run, RunState::kError, std::string(kInterrupted),
+                                 "the process running this run stopped before it ended", live);
+    if (status.ok()) {
+      Logger("exec")->warn("recovery: run {} was left {} by a process that stopped; ended as interrupted", run.run_id,
+                           RunStateName(was));
+      ended.push_back(run.run_id);
+    } else {
+      Logger("exec")->error("recovery: run {} stays {}: {}", run.run_id, RunStateName(was), status.message());
+    }
+  }
+  return ended;
+}
 
 RecoveryReport RecoverRuns(RunStore& store, const PluginCatalog& catalog, BarSource& data, Executor& executor) {
   auto log = Logger("exec");
   RecoveryReport report;
-
-  constexpr std::array kWasRunning = {RunState::kStarting, RunState::kRunning, RunState::kCompleting};
-  if (auto runs = store.RunsInStates(kWasRunning); !runs.ok()) {
-    log->error("recovery: cannot list the runs left running: {}", runs.status().message());
-  } else {
-    for (RunRecord& run : *runs) {
-      if (run.source != "api") continue;
-      Status ended = EndStoredRun(store, run, RunState::kError, std::string(kInterrupted),
-                                  "the server stopped while this run was running");
-      if (ended.ok()) {
-        report.interrupted.push_back(run.run_id);
-      } else {
-        log->error("recovery: run {} stays {}: {}", run.run_id, RunStateName(run.status), ended.message());
-      }
-    }
-  }
+  report.interrupted = EndOrphanedRuns(store);
 
   constexpr std::array kWasQueued = {RunState::kQueued};
   if (auto runs = store.RunsInStates(kWasQueued); !runs.ok()) {
     log->error("recovery: cannot list the queued runs: {}", runs.status().message());
   } else {
     for (RunRecord& run : *runs) {
-      if (run.source != "api") continue;
+      if (run.source != "api" || !IsOrphaned(run) || !Claim(store, run)) continue;
       auto submission = Revalidate(run, catalog, data);
       if (!submission.ok()) {
         const std::string message =

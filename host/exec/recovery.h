@@ -1,10 +1,14 @@
-// RecoverRuns: what the server does with the run log at start, before it serves.
+// Recovery: what happens to runs whose process died before ending them.
 //
+//   EndOrphanedRuns(store);                     // any process opening the run log
 //   auto report = RecoverRuns(*store, *registry.Rescan(), *data.bars, executor);
-//   // report.interrupted ended `error`/interrupted; report.requeued wait in the executor
+//   // server start: report.interrupted ended `error`/interrupted; report.requeued wait
 //
-// Only runs the server owns (source "api") are touched: a CLI run (source "cli") may be
-// running in another process right now, so it is left as it is.
+// A run is orphaned when its owner process (exec/run_owner.h) is no longer running: a
+// server or a CLI run killed with -9, a crash, a power cut. A run another live process is
+// running is never touched, so several processes may share one run log. Runs logged
+// before owners were stored (schema version 1) have no owner: those of the server
+// (source "api") count as orphaned, those of the CLI are left as they are.
 #pragma once
 
 #include <string>
@@ -24,17 +28,27 @@ struct RecoveryReport {
   std::vector<std::string> failed;       // were queued but cannot run: now error/interrupted
 };
 
-/// At server start: runs stored as starting/running/completing whose source is "api" end as
-/// `error` with error_code "interrupted", message "the server stopped while this run was
-/// running", finished_at = now, and a terminal `error` event appended (seq = LastSeq + 1)
-/// so replays and history show how they ended. Runs stored as queued are re-validated (the
-/// plugin is still in `catalog`; parameters_json passes the schema's ValidateJson; the
-/// tickers resolve with ResolveUniverse) and Requeue()d, with the default timeout (a run's
-/// own max_execution_time is not stored) and the max_workers rule of the CLI (the
-/// `max_workers` parameter, else one per core). Ones that cannot run end `error`, code
-/// "interrupted", with a message saying why. A run whose end cannot be stored, or that
-/// the executor refuses (it is shutting down), is logged and left as it is for the next
-/// start. Never throws; store failures are logged ("exec").
+/// True when nobody will ever end `run`: see the overview.
+bool IsOrphaned(const RunRecord& run);
+
+/// Orphaned runs stored as starting/running/completing end as `error` with error_code
+/// "interrupted", message "the process running this run stopped before it ended",
+/// finished_at = now, result_count and passed_count as counted from the results logged,
+/// and a terminal `error` event appended (seq = LastSeq + 1, also given
+/// to `live` when set) so replays and history show how they ended. Each run is first
+/// claimed (RunStore::ClaimRun), so when two processes recover at once only one ends it.
+/// Returns the ids of the runs ended, in created_at order. Never throws; store failures
+/// are logged ("exec") and the run is left for the next sweep.
+std::vector<std::string> EndOrphanedRuns(RunStore& store, ProgressSink* live = nullptr);
+
+/// At server start: EndOrphanedRuns, then orphaned queued runs of the server (source "api")
+/// are claimed, re-validated (the plugin is still in `catalog`; parameters_json passes the
+/// schema's ValidateJson; the tickers resolve with ResolveUniverse) and Requeue()d with
+/// their own timeout (options.max_execution_time as stored) and the max_workers rule of
+/// the CLI (the `max_workers` parameter, else one per core). Ones that cannot run end
+/// `error`, code "interrupted", with a message saying why. A run whose end cannot be
+/// stored, or that the executor refuses (it is shutting down), is logged and left as it
+/// is for the next start. Never throws; store failures are logged ("exec").
 RecoveryReport RecoverRuns(RunStore& store, const PluginCatalog& catalog, BarSource& data, Executor& executor);
 
 }  // namespace stratrun

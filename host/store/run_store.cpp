@@ -73,12 +73,18 @@ CREATE TABLE run_event (
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 )sql",
+    // 2: the process that owns a run (to tell a run orphaned by a crash from one another
+    // process is running) and the run's own timeout (kept when it is queued again).
+    R"sql(
+ALTER TABLE strategy_run ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE strategy_run ADD COLUMN timeout_seconds INTEGER;
+)sql",
 };
 
 constexpr std::string_view kRunColumns =
     "run_id, strategy_code, plugin_version, plugin_sha256, parameters_json, status, priority, source, "
     "error_code, error_message, created_at, started_at, finished_at, total_items, completed_items, "
-    "result_count, passed_count, progress_percent, current_stage";
+    "result_count, passed_count, progress_percent, current_stage, owner, timeout_seconds";
 
 constexpr std::array kAllEventTypes = {EventType::kStarted,        EventType::kProgress,  EventType::kTickerCompleted,
                                        EventType::kStageCompleted, EventType::kCompleted, EventType::kError,
@@ -229,6 +235,8 @@ Result<RunRecord> ReadRun(const Statement& row) {
   run.passed_count = row.Int64(16);
   run.progress_percent = row.Double(17);
   run.current_stage = row.Text(18);
+  run.owner = row.Text(19);
+  if (!row.IsNull(20)) run.timeout_seconds = row.Int64(20);
   return run;
 }
 
@@ -316,7 +324,7 @@ Status RunStore::Migrate() {
   }
 }
 
-/// Binds every column of `run` in kRunColumns order as ?1..?19 (INSERT uses them all;
+/// Binds every column of `run` in kRunColumns order as ?1..?21 (INSERT uses them all;
 /// UPDATE leaves ?11, created_at, unused).
 static void BindRun(sqlite::Statement& statement, const RunRecord& run) {
   statement
@@ -338,7 +346,9 @@ static void BindRun(sqlite::Statement& statement, const RunRecord& run) {
       .Bind(16, run.result_count)
       .Bind(17, run.passed_count)
       .Bind(18, run.progress_percent)
-      .Bind(19, run.current_stage);
+      .Bind(19, run.current_stage)
+      .Bind(20, run.owner)
+      .Bind(21, run.timeout_seconds);
 }
 
 Status RunStore::CreateRun(const RunRecord& run) {
@@ -346,7 +356,7 @@ Status RunStore::CreateRun(const RunRecord& run) {
   std::lock_guard lock(mutex_);
   auto insert = db_->PrepareCached(
       "INSERT INTO strategy_run (" + std::string(kRunColumns) +
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
   if (!insert) return insert.status();
   BindRun(**insert, run);
   if (auto status = (*insert)->Run(); !status.ok()) {
@@ -363,12 +373,24 @@ Status RunStore::WriteRun(const RunRecord& run) {
       "UPDATE strategy_run SET strategy_code = ?2, plugin_version = ?3, plugin_sha256 = ?4, parameters_json = ?5, "
       "status = ?6, priority = ?7, source = ?8, error_code = ?9, error_message = ?10, started_at = ?12, "
       "finished_at = ?13, total_items = ?14, completed_items = ?15, result_count = ?16, passed_count = ?17, "
-      "progress_percent = ?18, current_stage = ?19 WHERE run_id = ?1");  // ?11 (created_at) never changes
+      "progress_percent = ?18, current_stage = ?19, owner = ?20, timeout_seconds = ?21 WHERE run_id = ?1");  // ?11 (created_at) never changes
   if (!update) return update.status();
   BindRun(**update, run);
   if (auto status = (*update)->Run(); !status.ok()) return WithContext(status, "update run " + run.run_id);
   if (db_->Changes() == 0) return NotFound("run " + run.run_id + " not found", "run_id");
   return Status::Ok();
+}
+
+Result<bool> RunStore::ClaimRun(RunRecord& run, const std::string& new_owner) {
+  std::lock_guard lock(mutex_);
+  auto update = db_->PrepareCached(
+      "UPDATE strategy_run SET owner = ?3 WHERE run_id = ?1 AND owner = ?2 AND status = ?4");
+  if (!update) return update.status();
+  (*update)->Bind(1, run.run_id).Bind(2, run.owner).Bind(3, new_owner).Bind(4, RunStateName(run.status));
+  if (auto status = (*update)->Run(); !status.ok()) return WithContext(status, "claim run " + run.run_id);
+  if (db_->Changes() == 0) return false;
+  run.owner = new_owner;
+  return true;
 }
 
 Status RunStore::UpdateRun(const RunRecord& run) {

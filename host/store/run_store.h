@@ -1,7 +1,7 @@
 // RunStore: the durable log of runs, their events and their per-ticker results, in one
 // SQLite file (WAL). The CLI and the HTTP server read and write runs only through it.
 //
-// Schema (version 1, PRAGMA user_version; see kMigrations in run_store.cpp):
+// Schema (version 2, PRAGMA user_version; see kMigrations in run_store.cpp):
 //   strategy_run     one row per run: every RunRecord field. Timestamps are ISO-8601 UTC
 //                    text with milliseconds ("2026-01-15T10:30:00.123Z", as in events);
 //                    an unset optional time and an empty error are NULL.
@@ -43,6 +43,8 @@ struct RunRecord {
   RunState status = RunState::kQueued;
   std::string priority = "normal";        // high | normal | low
   std::string source = "cli";             // cli | api
+  std::string owner;                      // the process running or queueing it (exec/run_owner.h); "" = unknown
+  std::optional<int64_t> timeout_seconds; // options.max_execution_time; unset = the executor's default
   std::string error_code, error_message;  // set for error (and a cancel reason for cancelled)
   std::chrono::system_clock::time_point created_at{};
   std::optional<std::chrono::system_clock::time_point> started_at, finished_at;
@@ -80,7 +82,7 @@ struct ResultQuery {
 };
 
 /// The schema version this build creates and understands.
-inline constexpr int kRunStoreSchemaVersion = 1;
+inline constexpr int kRunStoreSchemaVersion = 2;
 
 /// The durable log of runs, their events and their per-ticker results.
 ///
@@ -131,6 +133,10 @@ class RunStore {
   Result<std::vector<ResultRow>> Results(const std::string& run_id, const ResultQuery& query);
   Result<int64_t> CountResults(const std::string& run_id, bool passed_only);
 
+  /// Makes `new_owner` the owner of the run if it is still stored with run.owner and
+  /// run.status (compare-and-set, so two processes recovering the same orphaned run never
+  /// both act on it). True when claimed; run.owner is then new_owner.
+  Result<bool> ClaimRun(RunRecord& run, const std::string& new_owner);
   /// Runs in any of `states`, oldest first (recovery after a crash, restoring the queue).
   Result<std::vector<RunRecord>> RunsInStates(std::span<const RunState> states);
   /// Average duration (finished − started) of the last `n` completed runs of a strategy,

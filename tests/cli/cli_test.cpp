@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -188,6 +189,39 @@ TEST(CliTest, CtrlCCancelsARunningRunWithExitCode130AndLogsItCancelledWithItsRes
   auto results = RunStratrun({"results", run_id, "--db", db, "--output", "csv"});
   ASSERT_EQ(results.exit_code, 0) << results.err;
   EXPECT_EQ(std::count(results.out.begin(), results.out.end(), '\n'), logged + 1) << results.out;
+}
+
+TEST(CliTest, ARunWhoseProcessIsKilledEndsInterruptedForTheNextCommand) {
+  testing::TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  StratrunProcess process({"--plugins", kGoodPluginDir.string(), "run", "paced", "--db", db, "--set", "events=100000",
+                           "--set", "rate_per_second=200", "--progress", "json"});
+  ASSERT_TRUE(process.WaitForOutput("\"completed_items\":3,")) << process.Wait().err;
+
+  // While its process lives, another process reading the log leaves the run running (and
+  // sees its results arrive).
+  testing::CommandResult listed;
+  rapidjson::Document doc;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    listed = RunStratrun({"runs", "--db", db, "--json"});
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    doc.Parse(listed.out.c_str());
+    ASSERT_TRUE(doc.IsArray() && doc.Size() == 1) << listed.out;
+    ASSERT_STREQ(doc[0]["status"].GetString(), "running");
+  } while (doc[0]["result_count"].GetInt64() < 3 && std::chrono::steady_clock::now() < deadline);
+  const int64_t logged = doc[0]["result_count"].GetInt64();
+  ASSERT_GE(logged, 3) << listed.out;
+
+  process.Signal(SIGKILL);
+  EXPECT_EQ(process.Wait().exit_code, 128 + SIGKILL);
+  listed = RunStratrun({"runs", "--db", db, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  doc.Parse(listed.out.c_str());
+  ASSERT_TRUE(doc.IsArray() && doc.Size() == 1) << listed.out;
+  EXPECT_STREQ(doc[0]["status"].GetString(), "error");
+  EXPECT_STREQ(doc[0]["error"]["code"].GetString(), "interrupted") << listed.out;
+  EXPECT_GE(doc[0]["result_count"].GetInt64(), logged) << "the results logged before the kill are kept";
 }
 
 TEST(CliTest, EveryRunIsLoggedAndItsResultsCanBeReadBack) {

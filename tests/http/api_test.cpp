@@ -411,6 +411,29 @@ TEST_F(ApiTest, AfterAKillMinus9TheRunIsInterruptedAndReplayableAndQueuedRunsRun
   EXPECT_TRUE(WaitForStatus(restarted, queued, "completed")) << "a queued run survives a restart and runs";
 }
 
+TEST_F(ApiTest, ACliRunKilledWhileTheServerRunsEndsInterruptedOnTheServer) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  testing::StratrunProcess cli({"--plugins", testing::kGoodPluginDir.string(), "run", "paced", "--db", db_.string(),
+                                "--set", "events=100000", "--set", "rate_per_second=100", "--progress", "json"});
+  ASSERT_TRUE(cli.WaitForOutput("\"completed_items\":3,")) << cli.Wait().err;
+  auto runs = Json(server.Get("/api/strategies/runs").body);
+  ASSERT_TRUE(runs.IsObject() && runs["runs"].IsArray() && runs["runs"].Size() == 1) << server.Get("/api/strategies/runs").body;
+  const std::string run_id = runs["runs"][0]["run_id"].GetString();
+  EXPECT_STREQ(runs["runs"][0]["status"].GetString(), "running") << "a live CLI run is left alone";
+
+  cli.Signal(SIGKILL);
+  cli.Wait();
+  EXPECT_TRUE(WaitForStatus(server, run_id, "error")) << "the server notices within seconds, without a restart";
+  auto run = Json(server.Get("/api/strategies/runs/" + run_id).body);
+  EXPECT_STREQ(run["error"]["code"].GetString(), "interrupted");
+  SseStream replay(server.port(), "/api/strategies/sse/" + run_id + "?last_event_id=0");
+  auto events = replay.ReadToEnd();
+  ExpectContiguous(events, 1);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "error");
+}
+
 TEST_F(ApiTest, GracefulShutdownEndsStreamsCleanly) {
   auto server = std::make_unique<ServerProcess>(db_, std::vector<std::string>{"--grace", "0"});
   ASSERT_TRUE(server->ok()) << server->Output();

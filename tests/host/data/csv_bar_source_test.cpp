@@ -300,8 +300,21 @@ TEST(CsvParseTest, FailsABadDate) {
   EXPECT_EQ(error_for("2024/01/02"), "bad data at line 2: '2024/01/02' is not a date");
   EXPECT_EQ(error_for("01/02/2024"), "bad data at line 2: '01/02/2024' is not a date");
   EXPECT_EQ(error_for("2024-1-2"), "bad data at line 2: '2024-1-2' is not a date");
-  EXPECT_EQ(error_for("2024-01-02 00:00:00"), "bad data at line 2: '2024-01-02 00:00:00' is not a date");
+  EXPECT_EQ(error_for("2024-01-02 25:00:00"), "bad data at line 2: '2024-01-02 25:00:00' is not a date");
+  EXPECT_EQ(error_for("2024-01-02 00:00:00-5"), "bad data at line 2: '2024-01-02 00:00:00-5' is not a date");
+  EXPECT_EQ(error_for("2024-01-02 noon"), "bad data at line 2: '2024-01-02 noon' is not a date");
   EXPECT_EQ(error_for(""), "bad data at line 2: '' is not a date");
+}
+
+TEST(CsvParseTest, ReadsTheTimestampsPandasAndYfinanceWrite) {
+  // yfinance's history().to_csv() writes midnight in the exchange's zone; the bar's day is
+  // the date as written, whatever the offset.
+  for (const char* date : {"2024-01-02 00:00:00-05:00", "2024-01-02 00:00:00+0100", "2024-01-02T00:00:00Z",
+                           "2024-01-02 00:00", "2024-01-02 16:00:00.000"}) {
+    const BarSeries s = MustParse(std::string(kHeader) + date + ",10,11,9,10.5,10.25,100\n");
+    ASSERT_EQ(s.size(), 1u) << date;
+    EXPECT_EQ(s.day[0], k20240102) << date;
+  }
 }
 
 // ---- impossible bars ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // RecoverRuns on a run log left behind by a stopped server: runs it was running end
-// error/interrupted after their last event, queued runs are queued again and run, queued
-// runs that cannot run any more end with the reason, and CLI runs are left alone.
+// error/interrupted after their last event, queued runs are queued again and run (with
+// their own timeout), queued runs that cannot run any more end with the reason, and runs
+// whose owner process still lives are left alone.
 #include "exec/recovery.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "data/synthetic_bars.h"
+#include "exec/run_owner.h"
 #include "plugins/plugin_registry.h"
 #include "support/test_support.h"
 
@@ -35,20 +37,29 @@ class RecoveryTest : public ::testing::Test {
     executor_ = std::make_unique<Executor>(ExecutorOptions{.max_concurrent = 1}, *store_, data_, live_, listener_);
   }
 
-  /// Stores a run as a crashed server would have left it.
+  /// Stores a run as a crashed server would have left it. `owner` "" is a run logged before
+  /// owners were stored.
   RunRecord StoreRun(const std::string& run_id, RunState status, std::string source = "api",
-                     std::string strategy = "paced", std::string parameters_json = R"({"events":3,"rate_per_second":1000})") {
+                     std::string strategy = "paced", std::string parameters_json = R"({"events":3,"rate_per_second":1000})",
+                     std::string owner = DeadOwner()) {
     RunRecord run{.run_id = run_id,
                   .strategy_code = std::move(strategy),
                   .plugin_version = "1.0.0",
                   .parameters_json = std::move(parameters_json),
                   .status = status,
                   .source = std::move(source),
+                  .owner = std::move(owner),
                   .created_at = std::chrono::system_clock::now() - std::chrono::minutes(5),
                   .total_items = 3};
     if (status != RunState::kQueued) run.started_at = run.created_at + std::chrono::seconds(1);
     EXPECT_TRUE(store_->CreateRun(run).ok());
     return run;
+  }
+
+  /// This process's owner id with another start time: the pid reused by a new process.
+  static std::string DeadOwner() {
+    const std::string alive = ThisProcessOwner();
+    return alive.substr(0, alive.rfind('/') + 1) + "1";
   }
 
   void StoreEvents(const std::string& run_id, int count) {
@@ -106,7 +117,7 @@ TEST_F(RecoveryTest, ARunLeftRunningEndsInterruptedWithATerminalEventAfterItsOwn
   const RunRecord run = Stored("crashed");
   EXPECT_EQ(run.status, RunState::kError);
   EXPECT_EQ(run.error_code, "interrupted");
-  EXPECT_EQ(run.error_message, "the server stopped while this run was running");
+  EXPECT_EQ(run.error_message, "the process running this run stopped before it ended");
   EXPECT_TRUE(run.finished_at);
   const auto events = Events("crashed");
   ASSERT_EQ(events.size(), 4u);
@@ -125,15 +136,60 @@ TEST_F(RecoveryTest, ARunLeftStartingWithoutEventsGetsTerminalEventOne) {
   EXPECT_EQ(Stored("starting").status, RunState::kError);
 }
 
-TEST_F(RecoveryTest, CliRunsAreLeftAlone) {
-  StoreRun("cli-run", RunState::kRunning, "cli");
-  StoreRun("cli-queued", RunState::kQueued, "cli");
+TEST_F(RecoveryTest, RunsOfALiveProcessAreLeftAlone) {
+  const std::string alive = ThisProcessOwner();
+  StoreRun("live-cli", RunState::kRunning, "cli", "paced", "{}", alive);
+  StoreRun("live-api", RunState::kRunning, "api", "paced", "{}", alive);
+  StoreRun("live-queued", RunState::kQueued, "api", "paced", "{}", alive);
   const RecoveryReport report = RecoverRuns(*store_, *catalog_, data_, *executor_);
   EXPECT_TRUE(report.interrupted.empty());
   EXPECT_TRUE(report.requeued.empty());
-  EXPECT_EQ(Stored("cli-run").status, RunState::kRunning);
-  EXPECT_EQ(Stored("cli-queued").status, RunState::kQueued);
-  EXPECT_TRUE(Events("cli-run").empty());
+  EXPECT_EQ(Stored("live-cli").status, RunState::kRunning);
+  EXPECT_EQ(Stored("live-api").status, RunState::kRunning);
+  EXPECT_EQ(Stored("live-queued").status, RunState::kQueued);
+  EXPECT_TRUE(Events("live-cli").empty());
+}
+
+TEST_F(RecoveryTest, ACliRunWhoseProcessDiedEndsInterrupted) {
+  StoreRun("killed-cli", RunState::kRunning, "cli");
+  std::string other_boot = ThisProcessOwner();
+  other_boot[0] = other_boot[0] == '0' ? '1' : '0';
+  StoreRun("before-reboot", RunState::kCompleting, "cli", "paced", "{}", other_boot);
+  EXPECT_EQ(EndOrphanedRuns(*store_), (std::vector<std::string>{"killed-cli", "before-reboot"}));
+  EXPECT_EQ(Stored("killed-cli").error_code, "interrupted");
+  EXPECT_EQ(Stored("before-reboot").status, RunState::kError);
+  ASSERT_EQ(Events("killed-cli").size(), 1u);
+  EXPECT_TRUE(EndOrphanedRuns(*store_).empty()) << "ended once";
+}
+
+TEST_F(RecoveryTest, RunsLoggedWithoutAnOwnerFollowTheirSource) {
+  StoreRun("old-api", RunState::kRunning, "api", "paced", "{}", "");
+  StoreRun("old-cli", RunState::kRunning, "cli", "paced", "{}", "");
+  EXPECT_EQ(EndOrphanedRuns(*store_), (std::vector<std::string>{"old-api"}));
+  EXPECT_EQ(Stored("old-cli").status, RunState::kRunning);
+}
+
+TEST_F(RecoveryTest, ARunClaimedByAnotherProcessIsNotEndedTwice) {
+  const RunRecord run = StoreRun("contested", RunState::kRunning);
+  RunRecord theirs = run;
+  auto claimed = store_->ClaimRun(theirs, "another-recovering-process");
+  ASSERT_TRUE(claimed.ok() && *claimed);
+  RunRecord stale = run;  // what this process read before the other one claimed it
+  claimed = store_->ClaimRun(stale, ThisProcessOwner());
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_FALSE(*claimed);
+  EXPECT_EQ(Stored("contested").owner, "another-recovering-process");
+}
+
+TEST_F(RecoveryTest, AQueuedRunKeepsItsOwnTimeout) {
+  RunRecord run = StoreRun("slow", RunState::kQueued, "api", "paced", R"({"events":1000000,"rate_per_second":10})");
+  run.timeout_seconds = 1;
+  ASSERT_TRUE(store_->UpdateRun(run).ok());
+  const RecoveryReport report = RecoverRuns(*store_, *catalog_, data_, *executor_);
+  EXPECT_EQ(report.requeued, (std::vector<std::string>{"slow"}));
+  const RunRecord ended = WaitFinished("slow");
+  EXPECT_EQ(ended.status, RunState::kError);
+  EXPECT_EQ(ended.error_code, "timeout") << ended.error_message;
 }
 
 TEST_F(RecoveryTest, AQueuedRunIsQueuedAgainAndCompletes) {

@@ -63,6 +63,8 @@ void ExpectSameRun(const RunRecord& got, const RunRecord& want) {
   EXPECT_EQ(got.passed_count, want.passed_count);
   EXPECT_DOUBLE_EQ(got.progress_percent, want.progress_percent);
   EXPECT_EQ(got.current_stage, want.current_stage);
+  EXPECT_EQ(got.owner, want.owner);
+  EXPECT_EQ(got.timeout_seconds, want.timeout_seconds);
 }
 
 ProgressEvent MakeEvent(const std::string& run_id, uint64_t seq, EventType type = EventType::kTickerCompleted) {
@@ -135,6 +137,8 @@ TEST_F(RunStoreTest, EveryFieldOfARunRoundTrips) {
   run.passed_count = 3;
   run.progress_percent = 45.4;
   run.current_stage = "analysis";
+  run.owner = "boot/123/456";
+  run.timeout_seconds = 90;
   ASSERT_TRUE(store().CreateRun(run).ok());
 
   auto got = store().GetRun("run-1");
@@ -505,6 +509,36 @@ TEST_F(RunStoreTest, ADatabaseFromANewerStratrunIsRefused) {
                                              std::to_string(kRunStoreSchemaVersion) + ")"),
             std::string::npos)
       << reopened.status().message();
+}
+
+TEST_F(RunStoreTest, ARunLogOfSchemaVersion1IsMigratedAndKeepsItsRuns) {
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_.string() + suffix);
+  {
+    // The strategy_run table as schema version 1 created it, with one run in it.
+    auto db = sqlite::Database::Open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(R"sql(
+CREATE TABLE strategy_run (
+  run_id TEXT PRIMARY KEY NOT NULL, strategy_code TEXT NOT NULL, plugin_version TEXT NOT NULL DEFAULT '',
+  plugin_sha256 TEXT NOT NULL DEFAULT '', parameters_json TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL,
+  priority TEXT NOT NULL DEFAULT 'normal', source TEXT NOT NULL DEFAULT 'cli', error_code TEXT, error_message TEXT,
+  created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, total_items INTEGER NOT NULL DEFAULT 0,
+  completed_items INTEGER NOT NULL DEFAULT 0, result_count INTEGER NOT NULL DEFAULT 0,
+  passed_count INTEGER NOT NULL DEFAULT 0, progress_percent REAL NOT NULL DEFAULT 0,
+  current_stage TEXT NOT NULL DEFAULT '');
+INSERT INTO strategy_run (run_id, strategy_code, status, source, created_at)
+  VALUES ('old', 'bullish_breakout', 'running', 'api', '2026-01-15T10:30:00.000Z');
+PRAGMA user_version = 1;
+)sql").ok());
+  }
+  auto reopened = RunStore::Open(path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  auto old = (*reopened)->GetRun("old");
+  ASSERT_TRUE(old.ok() && old->has_value()) << old.status().message();
+  EXPECT_EQ((*old)->status, RunState::kRunning);
+  EXPECT_EQ((*old)->owner, "") << "unknown: logged before owners were stored";
+  EXPECT_FALSE((*old)->timeout_seconds.has_value());
 }
 
 TEST_F(RunStoreTest, DeletingARunDeletesItsEventsAndResults) {
