@@ -1,11 +1,13 @@
 #!/bin/bash
-# Runs one test command. LeakSanitizer's own stop-the-world tracer occasionally dies at
-# process exit ("Tracer caught signal 11 ... LeakSanitizer has encountered a fatal
-# error") after the test has passed: a known intermittent fault of the sanitizer runtime
-# (google/sanitizers#1353), not a finding about our code. When that signature is the only
-# sanitizer output of a failed run, the test is run once more and that run's verdict
-# stands. A real leak, an AddressSanitizer or UBSan report, or any other failure is never
-# retried.
+# Runs one test command. LeakSanitizer's own stop-the-world tracer can die at process exit
+# ("Tracer caught signal 11 ... LeakSanitizer has encountered a fatal error") after the
+# test has passed. One cause was ours and is fixed: the SDK kept a thread_local in plugins,
+# and the tracer read the dynamic TLS of unloaded plugins as garbage (see KeepMessage in
+# plugin-api/include/stratrun/strategy.hpp). The runtime has other intermittent tracer
+# faults (google/sanitizers#1353) that are no finding about our code, so when that
+# signature is the only sanitizer output of a failed run, the test is run once more and
+# that run's verdict stands. A real leak, an AddressSanitizer or UBSan report, or any other
+# failure is never retried.
 output=$(mktemp)
 trap 'rm -f "$output"' EXIT
 "$@" >"$output" 2>&1

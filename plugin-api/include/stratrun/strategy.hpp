@@ -39,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -336,11 +337,18 @@ class Screener : public Strategy {
 namespace detail {
 
 /// Holds the message a failing hook hands to the host (valid until the next call on
-/// this thread, as the ABI promises).
+/// this thread, as the ABI promises). Kept per thread id in a map rather than in a
+/// thread_local, so that a plugin has no thread-local storage: the dynamic TLS of a
+/// library that is unloaded again is read as garbage by LeakSanitizer's leak check (its
+/// tracer crashes at exit), and a thread_local with a destructor keeps the library mapped
+/// until every thread that touched it exits.
 inline const char* KeepMessage(std::string message) {
-  thread_local std::string kept;
-  kept = std::move(message);
-  return kept.c_str();
+  static std::mutex mutex;
+  static std::unordered_map<std::thread::id, std::string> kept;  // nodes: stable addresses
+  std::lock_guard lock(mutex);
+  std::string& slot = kept[std::this_thread::get_id()];
+  slot = std::move(message);
+  return slot.c_str();
 }
 
 /// Runs `body` and turns any exception into STRATRUN_INTERNAL with its message.
