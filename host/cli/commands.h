@@ -75,6 +75,7 @@ struct ServeOptions {
   std::optional<int64_t> timeout_seconds;
   std::optional<int64_t> sse_timeout_seconds;
   int64_t grace_seconds = 10;  // on SIGTERM/SIGINT, how long running runs may take to finish
+  bool restart_on_crash = true;  // run under the supervisor (cli/supervisor.h); --no-restart: not
 };
 
 /// Fills unset limits from the seed's environment variables.

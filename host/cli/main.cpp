@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
   auto* sse_timeout_option = serve_cmd->add_option("--sse-timeout", sse_timeout,
                                                    "Longest life of one SSE connection, seconds (default: unlimited)")
                                  ->check(CLI::Range(1, 7 * 24 * 3600));
+  serve_cmd->add_flag("!--no-restart", serve.restart_on_crash,
+                      "Do not start the server again when a plugin crashes it (e.g. to debug it)");
   serve_cmd->add_option("--grace", serve.grace_seconds, "Seconds running runs get to finish on shutdown")
       ->check(CLI::Range(0, 3600));
 

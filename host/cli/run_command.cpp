@@ -8,12 +8,11 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "common/process_owner.h"
 #include "common/run_id.h"
 #include "data/universe.h"
 #include "exec/cancellation.h"
 #include "exec/plugin_run.h"
-#include "exec/recovery.h"
-#include "exec/run_owner.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
 

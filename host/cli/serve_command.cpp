@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/supervisor.h"
 #include "common/logging.h"
 #include "exec/executor.h"
 #include "exec/recovery.h"
@@ -57,6 +58,9 @@ void ApplyServeEnvironment(ServeOptions& options) {
 
 int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   ApplyServeEnvironment(options);
+  if (options.restart_on_crash) {
+    if (auto exit_code = Supervise(options.host, options.port)) return *exit_code;  // the supervisor is done
+  }
   auto registry = MakeRegistry(plugins);
   auto catalog = registry.Rescan();
   auto data = OpenMarketData(options.data_dir);

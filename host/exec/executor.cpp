@@ -7,7 +7,7 @@
 #include <unordered_set>
 
 #include "common/logging.h"
-#include "exec/run_owner.h"
+#include "common/process_owner.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
 
@@ -474,6 +474,11 @@ void Executor::Execute(const std::shared_ptr<ActiveRun>& run) {
     initial = run->record;
   }
   log->info("run {} ({}) starting, time limit {} s", run_id, initial.strategy_code, run->timeout.count());
+  // Durable before any plugin code runs: a run whose plugin crashes the process is found
+  // `starting` by recovery and ends `interrupted`; it is never queued (and crashed) again.
+  if (Status marked = store_.UpdateRun(initial); !marked.ok()) {
+    log->warn("run {}: cannot record that it starts: {}", run_id, marked.message());
+  }
   try {
     RunLogSink run_log(store_, initial);
     Tracker tracker(*this, run);

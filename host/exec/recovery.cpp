@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/process_owner.h"
 #include "data/universe.h"
-#include "exec/run_owner.h"
 
 namespace stratrun {
 namespace {

@@ -4,7 +4,7 @@
 //   auto report = RecoverRuns(*store, *registry.Rescan(), *data.bars, executor);
 //   // server start: report.interrupted ended `error`/interrupted; report.requeued wait
 //
-// A run is orphaned when its owner process (exec/run_owner.h) is no longer running: a
+// A run is orphaned when its owner process (common/process_owner.h) is no longer running: a
 // server or a CLI run killed with -9, a crash, a power cut. A run another live process is
 // running is never touched, so several processes may share one run log. Runs logged
 // before owners were stored (schema version 1) have no owner: those of the server

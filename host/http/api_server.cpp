@@ -661,7 +661,8 @@ Status ApiServer::Start() {
     endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
     auto opts = Pistache::Http::Endpoint::options()
                     .threads(options_.threads)
-                    .flags(Pistache::Tcp::Options::ReuseAddr)
+                    // ReusePort: the port may be held by the supervisor (cli/supervisor.h).
+                    .flags(Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::ReusePort)
                     .maxRequestSize(options_.max_request_bytes)
                     .keepaliveTimeout(std::chrono::hours(24));
     endpoint_->init(opts);

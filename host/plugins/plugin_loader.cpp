@@ -9,6 +9,7 @@
 
 #include "common/logging.h"
 #include "common/sha256.h"
+#include "plugins/load_guard.h"
 
 namespace stratrun {
 namespace {
@@ -99,6 +100,10 @@ Result<std::shared_ptr<const Plugin>> LoadPlugin(const fs::path& file, const Loa
   auto copy = PrivateCopy(file, *sha256, options.cache_dir);
   if (!copy) return Rejected(copy.status().message());
 
+  if (auto crashed = LoadGuard::CrashReason(options.cache_dir, *sha256)) return Rejected(*crashed);
+  // Marked from here to the end: the plugin's own code runs (static constructors at load,
+  // the entry point) and its descriptor is read.
+  LoadGuard guard(options.cache_dir, *sha256);
   boost::dll::shared_library library;
   try {
     library.load(copy->string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);

@@ -43,7 +43,7 @@ struct RunRecord {
   RunState status = RunState::kQueued;
   std::string priority = "normal";        // high | normal | low
   std::string source = "cli";             // cli | api
-  std::string owner;                      // the process running or queueing it (exec/run_owner.h); "" = unknown
+  std::string owner;                      // the process running or queueing it (common/process_owner.h); "" = unknown
   std::optional<int64_t> timeout_seconds; // options.max_execution_time; unset = the executor's default
   std::string error_code, error_message;  // set for error (and a cancel reason for cancelled)
   std::chrono::system_clock::time_point created_at{};

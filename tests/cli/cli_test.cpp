@@ -50,6 +50,19 @@ TEST(CliTest, ListShowsEveryBrokenPluginAsRejectedWithItsReasonAndSucceeds) {
   EXPECT_TRUE(Contains(r.out, "sma_trend")) << "the bundled plugin must still load";
 }
 
+TEST(CliTest, APluginWhoseLoadCrashesIsRejectedByTheNextCommand) {
+  testing::TempDir cache;
+  const std::vector<std::string> list = {"--plugins", testing::kCrashingPluginDir.string(), "--plugin-cache",
+                                         cache.path().string(), "list"};
+  auto first = RunStratrun(list);
+  EXPECT_NE(first.exit_code, 0) << "crash_on_load kills the process that loads it first";
+  auto second = RunStratrun(list);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(Contains(second.out, "crash_on_run")) << second.out;
+  EXPECT_TRUE(Contains(second.out, "crash_on_load.so")) << second.out;
+  EXPECT_TRUE(Contains(second.out, "loading it killed the process")) << second.out;
+}
+
 TEST(CliTest, ListJsonIsMachineReadable) {
   auto r = RunStratrun({"--plugins", kGoodPluginDir.string(), "--plugins", kBrokenPluginDir.string(), "list", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -434,6 +434,38 @@ TEST_F(ApiTest, ACliRunKilledWhileTheServerRunsEndsInterruptedOnTheServer) {
   EXPECT_EQ(events.back().event, "error");
 }
 
+TEST_F(ApiTest, APluginThatCrashesTheServerIsReportedAndTheServerComesBackOnItsPort) {
+  // crash_on_load kills the first server while it scans; the supervisor starts another,
+  // which rejects that file.
+  ServerProcess server(db_, {}, {testing::kGoodPluginDir.string(), testing::kCrashingPluginDir.string()});
+  ASSERT_TRUE(server.ok()) << server.Output();
+  auto strategies = Json(server.Get("/api/strategies").body);
+  ASSERT_TRUE(strategies.IsObject()) << server.Get("/api/strategies").body;
+  bool rejected = false;
+  for (const auto& r : strategies["rejected"].GetArray()) {
+    const std::string file = r["file"].GetString(), reason = r["reason"].GetString();
+    if (file.ends_with("crash_on_load.so")) rejected = reason.find("loading it killed the process") != std::string::npos;
+  }
+  EXPECT_TRUE(rejected) << server.Get("/api/strategies").body;
+
+  // crash_on_run kills the server in the middle of a run: the run ends interrupted, and the
+  // server answers again on the same port and runs the next run.
+  const std::string crashed = RunIdOf(server.Post("/api/strategies/execute", R"({"strategy_code":"crash_on_run"})"));
+  EXPECT_TRUE(WaitForStatus(server, crashed, "error")) << server.Output();
+  auto run = Json(server.Get("/api/strategies/runs/" + crashed).body);
+  EXPECT_STREQ(run["error"]["code"].GetString(), "interrupted");
+  SseStream replay(server.port(), "/api/strategies/sse/" + crashed + "?last_event_id=0");
+  auto events = replay.ReadToEnd();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "error") << "exactly one terminal event, last";
+  ExpectContiguous(events, 1);
+
+  const std::string next = RunIdOf(server.Post("/api/strategies/execute", PacedBody(5, 1000)));
+  EXPECT_TRUE(WaitForStatus(server, next, "completed")) << server.Output();
+  EXPECT_NE(server.Output().find("starting it again"), std::string::npos) << server.Output();
+  EXPECT_EQ(server.Stop().exit_code, 0);
+}
+
 TEST_F(ApiTest, GracefulShutdownEndsStreamsCleanly) {
   auto server = std::make_unique<ServerProcess>(db_, std::vector<std::string>{"--grace", "0"});
   ASSERT_TRUE(server->ok()) << server->Output();

@@ -67,7 +67,10 @@ std::string Slurp(const fs::path& p) {
 
 StratrunProcess::StratrunProcess(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   const fs::path out_path = scratch_.path() / "stdout", err_path = scratch_.path() / "stderr";
-  std::vector<std::string> argv_s{kStratrunBinary.string(), "--plugin-cache", (scratch_.path() / "cache").string()};
+  std::vector<std::string> argv_s{kStratrunBinary.string()};
+  if (std::find(args.begin(), args.end(), "--plugin-cache") == args.end()) {
+    argv_s.insert(argv_s.end(), {"--plugin-cache", (scratch_.path() / "cache").string()});
+  }
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());

@@ -48,7 +48,7 @@ struct CommandResult {
 };
 
 /// A running stratrun binary (no shell), isolated from the user's files: its own plugin
-/// cache, XDG_DATA_HOME and XDG_CACHE_HOME in a scratch folder (so the default run log is
+/// cache (unless `args` name one with --plugin-cache), XDG_DATA_HOME and XDG_CACHE_HOME in a scratch folder (so the default run log is
 /// private), STRATRUN_DATA_DIR = SampleDataDir(), $STRATRUN_PLUGIN_PATH and $STRATRUN_DB
 /// removed; then `env` ("NAME=value") overrides any of these. stdin is /dev/null, stdout
 /// and stderr are captured. Killed and reaped on destruction if still running.
@@ -86,6 +86,8 @@ CommandResult RunStratrun(const std::vector<std::string>& args, const std::vecto
 
 inline const std::filesystem::path kGoodPluginDir = STRATRUN_TEST_GOOD_DIR;
 inline const std::filesystem::path kBrokenPluginDir = STRATRUN_TEST_BROKEN_DIR;
+/// crash_on_load (its entry point segfaults) and crash_on_run (segfaults while running).
+inline const std::filesystem::path kCrashingPluginDir = STRATRUN_TEST_CRASHING_DIR;
 inline const std::filesystem::path kBundledPluginDir = STRATRUN_TEST_BUNDLED_DIR;
 inline const std::filesystem::path kStratrunBinary = STRATRUN_TEST_BINARY;
 

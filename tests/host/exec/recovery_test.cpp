@@ -9,8 +9,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/process_owner.h"
 #include "data/synthetic_bars.h"
-#include "exec/run_owner.h"
 #include "plugins/plugin_registry.h"
 #include "support/test_support.h"
 

@@ -4,9 +4,13 @@
 #include "plugins/plugin_loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 
+#include "common/process_owner.h"
+#include "common/sha256.h"
 #include "support/test_support.h"
 
 namespace stratrun {
@@ -132,6 +136,50 @@ TEST_F(PluginLoaderTest, AMissingFileIsARejectionNotACrash) {
   auto loaded = Load(kGoodPluginDir / "does_not_exist.so");
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().message(), "not a regular file");
+}
+
+// ---- a plugin whose load kills the process ---------------------------------------------------
+
+TEST_F(PluginLoaderTest, AFileWhoseLoadKilledAProcessIsRejectedFromThenOnWithoutRunningIt) {
+  const fs::path crashing = testing::kCrashingPluginDir / "crash_on_load.so";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    (void)Load(crashing);  // dies in the plugin's entry point
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the fixture must kill the process that loads it";
+
+  // This process would die too if the entry point ran again.
+  for (int scan = 0; scan < 2; ++scan) {
+    auto loaded = Load(crashing);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.status().message().find("loading it killed the process: stratrun process " +
+                                             std::to_string(child) + " died while running its load code"),
+              std::string::npos)
+        << loaded.status().message();
+    EXPECT_NE(loaded.status().message().find("it stays rejected until the file changes"), std::string::npos);
+  }
+}
+
+TEST_F(PluginLoaderTest, ALoadInProgressInAnotherLiveProcessIsNotACrash) {
+  const fs::path file = kGoodPluginDir / "c_minimal.so";
+  auto sha = Sha256OfFile(file);
+  ASSERT_TRUE(sha.ok());
+  fs::create_directories(cache_.path() / "loading");
+  std::ofstream(cache_.path() / "loading" / (*sha + ".1")) << ThisProcessOwner();  // alive: this process
+  EXPECT_TRUE(Load(file).ok());
+
+  // The same mark from a process that has died: a crash, so the file is quarantined until
+  // its crashed mark is deleted.
+  const std::string owner = ThisProcessOwner();
+  std::ofstream(cache_.path() / "loading" / (*sha + ".1"), std::ios::trunc) << owner.substr(0, owner.rfind('/')) + "/1";
+  EXPECT_FALSE(Load(file).ok());
+  fs::remove(cache_.path() / "crashed" / *sha);
+  EXPECT_TRUE(Load(file).ok()) << "deleting the crashed mark allows a new try";
+  EXPECT_TRUE(fs::is_empty(cache_.path() / "loading")) << "a finished load leaves no mark";
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Owner ids name a live process exactly: this one is alive; one that exited, one whose pid
 // was reused (another start time), one from another boot and malformed ids are not.
-#include "exec/run_owner.h"
+#include "common/process_owner.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -11,14 +11,14 @@
 namespace stratrun {
 namespace {
 
-TEST(RunOwnerTest, ThisProcessIsAlive) {
+TEST(ProcessOwnerTest, ThisProcessIsAlive) {
   const std::string owner = ThisProcessOwner();
   EXPECT_EQ(owner, ThisProcessOwner());
   EXPECT_NE(owner.find("/" + std::to_string(getpid()) + "/"), std::string::npos) << owner;
   EXPECT_TRUE(OwnerIsAlive(owner));
 }
 
-TEST(RunOwnerTest, AProcessThatExitedIsNotAlive) {
+TEST(ProcessOwnerTest, AProcessThatExitedIsNotAlive) {
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
   const pid_t child = fork();
@@ -40,7 +40,7 @@ TEST(RunOwnerTest, AProcessThatExitedIsNotAlive) {
   EXPECT_FALSE(OwnerIsAlive(owner));
 }
 
-TEST(RunOwnerTest, AReusedPidOrAnotherBootIsNotTheOwner) {
+TEST(ProcessOwnerTest, AReusedPidOrAnotherBootIsNotTheOwner) {
   const std::string owner = ThisProcessOwner();
   const size_t last = owner.rfind('/');
   EXPECT_FALSE(OwnerIsAlive(owner.substr(0, last + 1) + "1")) << "same pid, another start time";
@@ -49,7 +49,7 @@ TEST(RunOwnerTest, AReusedPidOrAnotherBootIsNotTheOwner) {
   EXPECT_FALSE(OwnerIsAlive(other_boot));
 }
 
-TEST(RunOwnerTest, MalformedIdsAreUnknown) {
+TEST(ProcessOwnerTest, MalformedIdsAreUnknown) {
   for (const char* owner : {"", "garbage", "boot/abc/1", "boot//1", "boot/12/", "/1/2"}) {
     EXPECT_FALSE(OwnerIsAlive(owner)) << owner;
   }

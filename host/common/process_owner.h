@@ -1,9 +1,10 @@
-// RunOwner: which process is running (or holds queued) a run, so that a run left behind by
-// a process that died — a server or a CLI run killed with -9, a power cut — can be told
-// apart from a run another live process is running right now on the same run log.
+// ProcessOwner: an id for "this process", so that what a process leaves behind when it
+// dies — a run it was running (a server or a CLI run killed with -9, a crash, a power
+// cut), a plugin load it never finished — can be told apart from what another live process
+// is doing right now with the same run log or plugin cache.
 //
-//   record.owner = ThisProcessOwner();   // when the run is created or requeued
-//   if (!OwnerIsAlive(record.owner)) …   // recovery: nobody will ever end this run
+//   record.owner = ThisProcessOwner();   // when a run is created or claimed
+//   if (!OwnerIsAlive(record.owner)) …   // nobody will ever end this run
 //
 // An owner id is "<boot id>/<pid>/<start time>": the kernel's boot id, the process id and
 // the process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), so

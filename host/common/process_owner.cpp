@@ -1,4 +1,4 @@
-#include "exec/run_owner.h"
+#include "common/process_owner.h"
 
 #include <unistd.h>
 

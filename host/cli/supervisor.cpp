@@ -1,0 +1,146 @@
+#include "cli/supervisor.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+
+#include "cli/commands.h"
+
+namespace stratrun {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// A socket bound to host:port that never listens, or -1 (with a message printed).
+/// `port` becomes the bound port (the one picked when 0 was asked).
+int ReservePort(const std::string& host, uint16_t& port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0) {
+    std::fprintf(stderr, "stratrun: cannot listen on %s:%u: %s\n", host.c_str(), port, gai_strerror(rc));
+    return -1;
+  }
+  const int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  const int on = 1;
+  const bool bound = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+                     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0 &&
+                     bind(fd, found->ai_addr, found->ai_addrlen) == 0;
+  const int error = errno;
+  freeaddrinfo(found);
+  if (!bound) {
+    std::fprintf(stderr, "stratrun: cannot listen on %s:%u: %s\n", host.c_str(), port, std::strerror(error));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  port = ntohs(address.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
+                                             : reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  return fd;
+}
+
+std::string DescribeEnd(int status) {
+  if (WIFSIGNALED(status)) {
+    const int signal = WTERMSIG(status);
+    const char* name = sigabbrev_np(signal);
+    return "killed by signal " + std::to_string(signal) + (name != nullptr ? std::string(" (SIG") + name + ")" : "");
+  }
+  return "exited with code " + std::to_string(WEXITSTATUS(status));
+}
+
+}  // namespace
+
+std::optional<int> Supervise(const std::string& host, uint16_t& port) {
+  const int reserved = ReservePort(host, port);
+  if (reserved < 0) return kExitUsage;
+
+  sigset_t watched, previous;
+  sigemptyset(&watched);
+  sigaddset(&watched, SIGINT);
+  sigaddset(&watched, SIGTERM);
+  sigaddset(&watched, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &watched, &previous);
+  const pid_t supervisor = getpid();
+
+  std::deque<Clock::time_point> crashes;
+  auto pause = std::chrono::milliseconds(250);
+  for (;;) {
+    std::fflush(nullptr);
+    const pid_t server = fork();
+    if (server < 0) {
+      std::fprintf(stderr, "stratrun: cannot start the server: %s\n", std::strerror(errno));
+      return kExitRunFailed;
+    }
+    if (server == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != supervisor) _exit(kExitRunFailed);  // the supervisor died before the line above
+      close(reserved);
+      sigprocmask(SIG_SETMASK, &previous, nullptr);
+      return std::nullopt;
+    }
+
+    const auto started = Clock::now();
+    bool stopping = false;
+    int status = 0;
+    for (;;) {
+      siginfo_t info{};
+      if (sigwaitinfo(&watched, &info) < 0) continue;  // EINTR
+      if (info.si_signo == SIGCHLD) {
+        if (waitpid(server, &status, WNOHANG) == server) break;
+        continue;
+      }
+      stopping = true;
+      kill(server, info.si_signo);  // graceful shutdown: the server says what it does
+    }
+
+    const bool crashed = !stopping && (WIFSIGNALED(status) || (WEXITSTATUS(status) != kExitOk &&
+                                                               WEXITSTATUS(status) != kExitUsage));
+    if (!crashed) {
+      close(reserved);
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+    const auto now = Clock::now();
+    crashes.push_back(now);
+    while (!crashes.empty() && now - crashes.front() > kCrashWindow) crashes.pop_front();
+    if (crashes.size() >= static_cast<size_t>(kMaxCrashes)) {
+      std::fprintf(stderr, "stratrun: the server %s; %d crashes within %lld s, giving up\n", DescribeEnd(status).c_str(),
+                   kMaxCrashes, static_cast<long long>(kCrashWindow.count()));
+      close(reserved);
+      return kExitRunFailed;
+    }
+    if (now - started > kCrashWindow) pause = std::chrono::milliseconds(250);
+    std::fprintf(stderr, "stratrun: the server %s; starting it again in %lld ms\n", DescribeEnd(status).c_str(),
+                 static_cast<long long>(pause.count()));
+
+    // Pause, unless asked to stop meanwhile.
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(pause);
+    const timespec wait{.tv_sec = seconds.count(),
+                        .tv_nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(pause - seconds).count()};
+    const auto resume = Clock::now() + pause;
+    while (Clock::now() < resume) {
+      const int signal = sigtimedwait(&watched, nullptr, &wait);
+      if (signal == SIGINT || signal == SIGTERM) {
+        close(reserved);
+        return kExitOk;
+      }
+      if (signal < 0 && errno == EAGAIN) break;
+    }
+    pause = std::min(pause * 2, std::chrono::milliseconds(8000));
+  }
+}
+
+}  // namespace stratrun
