@@ -107,7 +107,8 @@ Server StartServer(const fs::path& work) {
   const fs::path data = work / "data", db = work / "runs.db", out = work / "server.out";
   std::vector<std::string> args{STRATRUN_BENCH_BINARY, "--plugin-cache", (work / "cache").string(), "--plugins",
                                 fs::path(STRATRUN_BENCH_PACED_PLUGIN).parent_path().string(), "serve", "--port", "0",
-                                "--db", db.string(), "--data", data.string(), "--queue-size", "1000"};
+                                "--db", db.string(), "--data", data.string(), "--queue-size", "1000",
+                                "--no-restart"};  // the pid is the server itself, whose RSS is measured
   if (!fs::exists(data)) {
     const std::string synth = std::string(STRATRUN_BENCH_BINARY) + " data synth --out " + data.string() + " --tickers 20 --days 300";
     if (std::system(synth.c_str()) != 0) std::exit(1);
