@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh --with-browser
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+# Installed as the Debian package installs (prefix /usr), so that the packaging test checks
+# the real layout.
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATRUN_SANITIZE=ON -DSTRATRUN_WERROR=ON \
-      -DSTRATRUN_BUILD_TESTS=ON -DSTRATRUN_BUILD_BENCH=OFF >/dev/null
+      -DCMAKE_INSTALL_PREFIX=/usr -DSTRATRUN_BUILD_TESTS=ON -DSTRATRUN_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test
 cd build/test
 ctest --output-on-failure -j "$(nproc)"
