@@ -476,6 +476,16 @@ class Routes {
     if (!after) return SendStatus(response, after.status());
     auto limit = QueryInteger(request, "limit", 1000, 1, 10000);
     if (!limit) return SendStatus(response, limit.status());
+    // ?tail=N: the last N events (seqs are contiguous from 1, so they follow LastSeq − N).
+    auto tail = QueryInteger(request, "tail", 0, 1, 10000);
+    if (!tail) return SendStatus(response, tail.status());
+    if (*tail > 0) {
+      if (Query(request, "after")) return SendStatus(response, InvalidArgument("give after or tail, not both", "tail"));
+      auto last = svc_.store.LastSeq(run_id);
+      if (!last) return SendStatus(response, last.status());
+      *after = std::max<int64_t>(0, static_cast<int64_t>(*last) - *tail);
+      *limit = *tail;
+    }
     auto events = svc_.store.Events(run_id, static_cast<uint64_t>(*after), *limit);
     if (!events) return SendStatus(response, events.status());
     std::string json = "{\"run_id\":" + JsonString(run_id) + ",\"status\":" + JsonString(RunStateName(run->status)) +

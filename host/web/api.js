@@ -60,6 +60,7 @@ export const api = {
   run: (id, opts) => request('GET', `/api/strategies/runs/${enc(id)}`, opts),
   status: (id, opts) => request('GET', `/api/strategies/runs/${enc(id)}/status`, opts),
   events: (id, after, opts) => request('GET', `/api/strategies/runs/${enc(id)}/events${qs({ after })}`, opts),
+  eventsTail: (id, tail, opts) => request('GET', `/api/strategies/runs/${enc(id)}/events${qs({ tail })}`, opts),
   results: (id, query, opts) => request('GET', `/api/strategies/runs/${enc(id)}/results${qs(query)}`, opts),
   cancel: (id, opts) => request('POST', `/api/strategies/runs/${enc(id)}/cancel`, { ...opts, body: {} }),
   queue: (opts) => request('GET', '/api/strategies/queue', opts),

@@ -282,6 +282,18 @@ test('a bullish_breakout run started from the form reaches 100 % and shows resul
   await close();
 });
 
+test('a finished run opened in a new tab shows the tail of its event log', async () => {
+  assert.ok(state.firstRun, 'needs the run of the previous test');
+  const { page, close } = await openPage();  // a fresh context: nothing kept in sessionStorage
+  const tail = (await apiGet(`/api/strategies/runs/${state.firstRun.run_id}/events?tail=1`)).body;
+  const lastSeq = tail.events[0].seq;
+  await page.goto(`${BASE}/#/runs/${state.firstRun.run_id}`);
+  await page.locator('#event-log li.log-line--completed').first().waitFor();
+  const lines = await page.locator('#event-log li').count();
+  assert.ok(lines >= Math.min(lastSeq, 50), `the log shows the run's last events (${lines} lines of ${lastSeq})`);
+  await close();
+});
+
 test('results: sort by any column, filter passed, open a ticker, download the CSV', async (t) => {
   assert.ok(state.firstRun, 'needs the run of the previous test');
   const run = state.firstRun;

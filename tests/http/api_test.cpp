@@ -142,6 +142,16 @@ TEST_F(ApiTest, ExecuteStreamsTheWholeRunAndLeavesQueryableResults) {
   auto logged = Json(server.Get("/api/strategies/runs/" + run_id + "/events?after=" + std::to_string(events.size() - 2)).body);
   ASSERT_EQ(logged["events"].Size(), 2u);
   EXPECT_STREQ(logged["events"][1]["event_type"].GetString(), "completed");
+  auto tail = Json(server.Get("/api/strategies/runs/" + run_id + "/events?tail=3").body);
+  ASSERT_EQ(tail["events"].Size(), 3u);
+  EXPECT_EQ(tail["events"][0]["seq"].GetUint64(), events.size() - 2);
+  EXPECT_STREQ(tail["events"][2]["event_type"].GetString(), "completed");
+  auto everything = Json(server.Get("/api/strategies/runs/" + run_id + "/events?tail=10000").body);
+  EXPECT_EQ(everything["events"].Size(), events.size()) << "a tail longer than the log is the whole log";
+  auto both = server.Get("/api/strategies/runs/" + run_id + "/events?tail=3&after=1");
+  EXPECT_EQ(both.status, 422);
+  EXPECT_STREQ(Json(both.body)["error"]["field"].GetString(), "tail");
+  EXPECT_EQ(server.Get("/api/strategies/runs/" + run_id + "/events?tail=0").status, 422);
   auto history = Json(server.Get("/api/strategies/runs?strategy_code=bullish_breakout").body);
   EXPECT_EQ(history["total"].GetInt(), 1);
 }

@@ -402,11 +402,7 @@ export function mountRun(container, { parts, query, signal }) {
   async function loadLogTail() {
     replace(logList, h('li', { class: 'log-line muted' }, 'Loading the event log…'));
     try {
-      // The events endpoint pages forwards from a seq; seq is about one per ticker,
-      // so start a little before the end to get the tail of the log.
-      const guess = Math.max(0, (Number(run && run.completed_items) || 0) - LOG_KEEP);
-      let data = await api.events(runId, guess, { signal });
-      if (guess > 0 && ((data && data.events) || []).length < 20) data = await api.events(runId, 0, { signal });
+      const data = await api.eventsTail(runId, LOG_KEEP, { signal });
       if (signal.aborted) return;
       const events = (data && data.events) || [];
       log = events.slice(-LOG_KEEP).map((ev) => ({ seq: ev.seq, type: ev.event_type, time: ev.timestamp, text: describeEvent(ev) }));
