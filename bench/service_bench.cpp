@@ -2,7 +2,8 @@
 //   1. start latency: POST /api/strategies/execute → its `started` event received over SSE;
 //   2. fan-out: N SSE subscribers on one run emitting R events/s — every event delivered?
 //      emit→receive latency percentiles (the paced plugin stamps each event's send time
-//      from CLOCK_MONOTONIC; the receiver reads the same clock);
+//      from CLOCK_MONOTONIC; the receiver reads the same clock), twice: subscribed to the
+//      queued run before it starts, and subscribing while it runs;
 //   3. stuck clients: M subscribers that never read while a run emits; the server's RSS.
 //
 //   service_bench [--subscribers 500] [--rate 1000] [--seconds 5] [--stuck 100] [--starts 200]
@@ -108,6 +109,7 @@ Server StartServer(const fs::path& work) {
   std::vector<std::string> args{STRATRUN_BENCH_BINARY, "--plugin-cache", (work / "cache").string(), "--plugins",
                                 fs::path(STRATRUN_BENCH_PACED_PLUGIN).parent_path().string(), "serve", "--port", "0",
                                 "--db", db.string(), "--data", data.string(), "--queue-size", "1000",
+                                "--max-concurrent", "1",  // so that a run can be held in the queue
                                 "--no-restart"};  // the pid is the server itself, whose RSS is measured
   if (!fs::exists(data)) {
     const std::string synth = std::string(STRATRUN_BENCH_BINARY) + " data synth --out " + data.string() + " --tickers 20 --days 300";
@@ -154,6 +156,7 @@ struct Subscriber {
   int fd = -1;
   std::string buffer;
   size_t events = 0;
+  bool greeted = false;  // the stream's retry hint arrived
   bool done = false;
 };
 
@@ -186,15 +189,24 @@ void StartLatency(uint16_t port, int starts) {
               Percentile(ms, 99), Percentile(ms, 100));
 }
 
-void FanOut(uint16_t port, int subscribers, int rate, int seconds) {
+/// When the subscribers of the fan-out join their run.
+enum class Join {
+  kBeforeStart,   // all subscribed to the queued run, then it starts: every event measured
+  kWhileRunning,  // they connect while it emits: each first gets the run so far (replay)
+};
+
+void FanOut(uint16_t port, int subscribers, int rate, int seconds, Join join) {
   const int events = rate * seconds;
-  // A run that first waits (so everyone can subscribe before the measured events), then
-  // emits: the paced plugin's first event comes at t=0, so hold it back with a queued start:
-  // subscribe to a run created with a 2 s lead-in of slow events is simpler — use rate only.
-  const std::string run_id = RunIdOf(Request(
-      port, "POST", "/api/strategies/execute",
-      R"({"strategy_code":"paced","parameters":{"events":)" + std::to_string(events) + R"(,"rate_per_second":)" +
-          std::to_string(rate) + "}}"));
+  const std::string paced = R"({"strategy_code":"paced","parameters":{"events":)";
+  // The server runs one run at a time (--max-concurrent 1): a blocker holds the worker
+  // while the measured run waits in the queue.
+  std::string blocker;
+  if (join == Join::kBeforeStart) {
+    blocker = RunIdOf(Request(port, "POST", "/api/strategies/execute", paced + R"(10000000,"rate_per_second":1000}})"));
+  }
+  const std::string run_id = RunIdOf(Request(port, "POST", "/api/strategies/execute",
+                                             paced + std::to_string(events) + R"(,"rate_per_second":)" +
+                                                 std::to_string(rate) + "}}"));
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   std::vector<Subscriber> subs(static_cast<size_t>(subscribers));
   for (size_t i = 0; i < subs.size(); ++i) {
@@ -206,13 +218,31 @@ void FanOut(uint16_t port, int subscribers, int rate, int seconds) {
     ev.data.u64 = i;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, subs[i].fd, &ev);
   }
-  const int64_t all_connected_ns = NowNs();
-  std::vector<double> latency_ms, steady_ms;  // all after connecting; after a further 1 s
-  latency_ms.reserve(static_cast<size_t>(subscribers) * static_cast<size_t>(events));
-  const int64_t steady_from_ns = all_connected_ns + 1'000'000'000;
-  size_t done = 0, measured_events = 0;
   std::vector<epoll_event> ready(256);
   char buf[65536];
+  if (join == Join::kBeforeStart) {
+    // Every stream is open (its retry hint arrived) before the run may start.
+    size_t greeted = 0;
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (greeted < subs.size() && Clock::now() < deadline) {
+      const int n = ::epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 200);
+      for (int k = 0; k < n; ++k) {
+        Subscriber& s = subs[ready[static_cast<size_t>(k)].data.u64];
+        const ssize_t got = ::recv(s.fd, buf, sizeof buf, 0);
+        if (got > 0) s.buffer.append(buf, static_cast<size_t>(got));
+        if (!s.greeted && s.buffer.find("retry:") != std::string::npos) {
+          s.greeted = true;
+          ++greeted;
+        }
+      }
+    }
+    Request(port, "POST", "/api/strategies/runs/" + blocker + "/cancel", "");
+  }
+  const int64_t all_connected_ns = NowNs();
+  std::vector<double> latency_ms, steady_ms;  // events sent after all connected; a further 1 s later
+  latency_ms.reserve(static_cast<size_t>(subscribers) * static_cast<size_t>(events));
+  const int64_t steady_from_ns = all_connected_ns + 1'000'000'000;
+  size_t done = 0;
   const auto deadline = Clock::now() + std::chrono::seconds(seconds * 3 + 30);
   while (done < subs.size() && Clock::now() < deadline) {
     const int n = ::epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 200);
@@ -236,7 +266,6 @@ void FanOut(uint16_t port, int subscribers, int rate, int seconds) {
         ++s.events;
         if (sent > all_connected_ns) {
           latency_ms.push_back(static_cast<double>(now - sent) / 1e6);
-          ++measured_events;
           if (sent > steady_from_ns) steady_ms.push_back(latency_ms.back());
         }
         pos = consumed = end;
@@ -256,13 +285,16 @@ void FanOut(uint16_t port, int subscribers, int rate, int seconds) {
   ::close(ep);
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  std::printf("fan-out: %d SSE subscribers on one run emitting %d events/s for %d s (%d events):\n", subscribers, rate,
-              seconds, events);
+  std::printf("fan-out: %d SSE subscribers on one run emitting %d events/s for %d s (%d events), %s:\n",
+              subscribers, rate, seconds, events,
+              join == Join::kBeforeStart ? "all subscribed before it starts"
+                                         : "subscribing while it runs (each first replays the run so far)");
   std::printf("  subscribers that received every event: %zu of %d\n", complete, subscribers);
-  std::printf("  emit→receive latency over %zu deliveries after all connected: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-              measured_events, Percentile(latency_ms, 50), Percentile(latency_ms, 99), Percentile(latency_ms, 100));
-  std::printf("  (steady state, events sent 1 s after all connected: %zu deliveries, p50 %.2f ms  p99 %.2f ms)\n",
-              steady_ms.size(), Percentile(steady_ms, 50), Percentile(steady_ms, 99));
+  std::printf("  emit→receive latency, %s: %zu deliveries, p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+              join == Join::kBeforeStart ? "every event" : "events sent after all connected", latency_ms.size(),
+              Percentile(latency_ms, 50), Percentile(latency_ms, 99), Percentile(latency_ms, 100));
+  std::printf("  (events sent 1 s after that: %zu deliveries, p50 %.2f ms  p99 %.2f ms)\n", steady_ms.size(),
+              Percentile(steady_ms, 50), Percentile(steady_ms, 99));
   std::printf("  CPU used by this client process so far: %.1f s user + %.1f s system\n",
               static_cast<double>(usage.ru_utime.tv_sec) + static_cast<double>(usage.ru_utime.tv_usec) / 1e6,
               static_cast<double>(usage.ru_stime.tv_sec) + static_cast<double>(usage.ru_stime.tv_usec) / 1e6);
@@ -319,7 +351,8 @@ int main(int argc, char** argv) {
   }
   std::printf("server pid %d on port %u\n", server.pid, server.port);
   StartLatency(server.port, starts);
-  FanOut(server.port, subscribers, rate, seconds);
+  FanOut(server.port, subscribers, rate, seconds, Join::kBeforeStart);
+  FanOut(server.port, subscribers, rate, seconds, Join::kWhileRunning);
   Stuck(server.port, server.pid, stuck, rate, seconds * 2);
   ::kill(server.pid, SIGTERM);
   int status = 0;
