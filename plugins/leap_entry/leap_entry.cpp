@@ -25,15 +25,17 @@
 // target_delta, expiring in dte_days calendar days (years = dte_days / 365), no
 // dividends.
 //
-// The run has four stages — data (load every ticker's bars), indicators, options_model,
-// scoring (report each row) — each a pass over the tickers on up to max_workers
-// threads, with a progress event per ticker (ticker_completed in scoring) and a
-// stage_completed at its end. Progress counts ticker-stage steps, so total_items is
-// 4 × tickers and the host's percent and ETA cover the whole run. A ticker that fails
-// (no data, too short, an exception) keeps its reason and is reported not evaluated;
-// the run goes on. A ticker needs 272 bars: 20 to start the 20-day volatility plus 252
+// Each ticker goes through four stages — data (load its bars), indicators, options_model,
+// scoring (report its row) — on one of up to max_workers threads, with a progress event
+// after each of the first three and a ticker_completed after scoring, so results stream
+// from the start of the run. Progress counts tickers (total_items = tickers; completed =
+// tickers scored), so the host's percent, tickers per second and ETA are the run's. A
+// stage's stage_completed comes once every ticker has passed it, so the four come in
+// order, each after all of that stage's events. A ticker that fails (no data, too short,
+// an exception) keeps its reason and is reported not evaluated; the run goes on. A ticker needs 272 bars: 20 to start the 20-day volatility plus 252
 // of it for the rank.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -95,7 +97,7 @@ struct Call {
   double breakeven = ta::kNaN, breakeven_move_pct = ta::kNaN, leverage = ta::kNaN;
 };
 
-/// One ticker's state across the four passes.
+/// One ticker's state through the four stages.
 struct Work {
   std::string ticker;
   sdk::Bars bars;
@@ -117,23 +119,22 @@ void Guarded(Work& w, Step&& step) {
   }
 }
 
-/// Calls `visit(work)` for every ticker on up to run.max_workers() threads, checking for
-/// cancellation before each. Returns false, without finishing, once the run is cancelled.
+/// Calls `visit(ticker)` for every ticker on up to run.max_workers() threads, checking for
+/// cancellation before each; once the run is cancelled, no further ticker starts.
 template <typename Visit>
-bool ForEachTicker(const sdk::Run& run, std::vector<Work>& work, Visit visit) {
+void ForEachTicker(const sdk::Run& run, const std::vector<std::string>& tickers, Visit visit) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i = next++; i < work.size(); i = next++) {
+    for (size_t i = next++; i < tickers.size(); i = next++) {
       if (run.Cancelled()) return;
-      visit(work[i]);
+      visit(tickers[i]);
     }
   };
-  const size_t threads = std::min<size_t>(run.max_workers(), std::max<size_t>(work.size(), 1));
+  const size_t threads = std::min<size_t>(run.max_workers(), std::max<size_t>(tickers.size(), 1));
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& thread : pool) thread.join();
-  return !run.Cancelled();
 }
 
 class LeapEntry : public sdk::Strategy {
@@ -181,14 +182,21 @@ class LeapEntry : public sdk::Strategy {
 
   void Execute(sdk::Run& run) override {
     const Config config = Configure(run);
-    std::vector<Work> work(run.tickers().size());
-    for (size_t i = 0; i < work.size(); ++i) work[i].ticker = run.tickers()[i];
-    const auto total = static_cast<int64_t>(4 * work.size());
-    std::atomic<int64_t> steps{0};
-    run.Progress(kData, 0, total, {}, "screening " + std::to_string(work.size()) + " tickers");
+    const std::vector<std::string>& tickers = run.tickers();
+    const auto total = static_cast<int64_t>(tickers.size());
+    run.Progress(kData, 0, total, {}, "screening " + std::to_string(tickers.size()) + " tickers");
 
-    std::atomic<int64_t> loaded{0};
-    auto load = [&](Work& w) {
+    std::atomic<int64_t> scored{0}, loaded{0}, priced{0};
+    // How many tickers have passed each stage; the thread that completes a stage for the
+    // last ticker reports it. A ticker passes its stages in order, so the stages complete
+    // in order.
+    std::array<std::atomic<size_t>, 4> passed{};
+    auto pass = [&](size_t stage, std::string_view name, auto message) {
+      if (++passed[stage] == tickers.size()) run.StageCompleted(name, message());
+    };
+    const auto no_message = [] { return std::string(); };
+    auto screen = [&](const std::string& ticker) {
+      Work w{.ticker = ticker};
       Guarded(w, [&](Work& v) {
         std::string error;
         if (!run.GetBars(v.ticker, &v.bars, &error)) {
@@ -199,33 +207,22 @@ class LeapEntry : public sdk::Strategy {
           ++loaded;
         }
       });
-      run.Progress(kData, ++steps, total, w.ticker);
-    };
-    if (!ForEachTicker(run, work, load)) return;
-    run.StageCompleted(kData, "bars for " + std::to_string(loaded.load()) + " of " +
-                                  std::to_string(work.size()) + " tickers");
+      run.Progress(kData, scored.load(), total, w.ticker);
+      pass(0, kData, [&] { return "bars for " + std::to_string(loaded.load()) + " of " + std::to_string(total) + " tickers"; });
 
-    auto compute = [&](Work& w) {
       if (w.failure.empty()) Guarded(w, [](Work& v) { v.ind = ComputeIndicators(v.bars); });
-      run.Progress(kIndicators, ++steps, total, w.ticker);
-    };
-    if (!ForEachTicker(run, work, compute)) return;
-    run.StageCompleted(kIndicators);
+      run.Progress(kIndicators, scored.load(), total, w.ticker);
+      pass(1, kIndicators, no_message);
 
-    std::atomic<int64_t> priced{0};
-    auto price = [&](Work& w) {
       if (w.failure.empty()) {
         Guarded(w, [&](Work& v) {
           v.call = PriceCall(v.ind, config, &v.pricing_note);
           if (v.pricing_note.empty()) ++priced;
         });
       }
-      run.Progress(kOptions, ++steps, total, w.ticker);
-    };
-    if (!ForEachTicker(run, work, price)) return;
-    run.StageCompleted(kOptions, "priced calls for " + std::to_string(priced.load()) + " tickers");
+      run.Progress(kOptions, scored.load(), total, w.ticker);
+      pass(2, kOptions, [&] { return "priced calls for " + std::to_string(priced.load()) + " tickers"; });
 
-    auto score = [&](Work& w) {
       sdk::ResultRow row;
       if (w.failure.empty()) Guarded(w, [&](Work& v) { row = Score(v, config); });
       if (!w.failure.empty()) {
@@ -234,10 +231,10 @@ class LeapEntry : public sdk::Strategy {
       }
       row.ticker = w.ticker;
       run.Report(row);
-      run.TickerCompleted(kScoring, row, ++steps, total);
+      run.TickerCompleted(kScoring, row, ++scored, total);
+      pass(3, kScoring, no_message);
     };
-    if (!ForEachTicker(run, work, score)) return;
-    run.StageCompleted(kScoring);
+    ForEachTicker(run, tickers, screen);
   }
 
  private:
