@@ -8,7 +8,6 @@
 #include "data/csv_bar_source.h"
 #include "data/data_folder.h"
 #include "data/universe.h"
-#include "exec/recovery.h"
 
 namespace stratrun {
 namespace fs = std::filesystem;
@@ -100,7 +99,6 @@ Result<std::unique_ptr<RunStore>> OpenRunStore(const fs::path& explicit_db) {
   const fs::path path = explicit_db.empty() ? DefaultDatabasePath() : explicit_db;
   auto store = RunStore::Open(path);
   if (!store) return InvalidArgument("cannot open the run log " + path.string() + ": " + store.status().message(), "db");
-  EndOrphanedRuns(**store);
   return store;
 }
 

@@ -45,9 +45,7 @@ Result<MarketData> OpenMarketData(const std::filesystem::path& explicit_dir);
 
 std::filesystem::path DefaultDatabasePath();
 
-/// Opens `explicit_db`, or the default database, creating it if needed, and ends the runs
-/// there whose process died before ending them (EndOrphanedRuns), so every command sees
-/// how they ended.
+/// Opens `explicit_db`, or the default database, creating it if needed.
 Result<std::unique_ptr<RunStore>> OpenRunStore(const std::filesystem::path& explicit_db);
 
 }  // namespace stratrun

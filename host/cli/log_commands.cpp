@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "exec/recovery.h"
 
 namespace stratrun {
 int RunsCommand(const RunsOptions& options) {
@@ -20,6 +21,7 @@ int RunsCommand(const RunsOptions& options) {
     std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
     return kExitUsage;
   }
+  EndOrphanedRuns(**store);  // a run whose process died is listed as it ended: interrupted
   auto runs = (*store)->ListRuns(filter);
   if (!runs) {
     std::fprintf(stderr, "stratrun: cannot read the run log: %s\n", runs.status().message().c_str());

@@ -21,7 +21,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// A socket bound to host:port that never listens, or -1 (with a message printed).
-/// `port` becomes the bound port (the one picked when 0 was asked).
+/// `port` becomes the bound port (the one picked when 0 was asked). SO_REUSEADDR, not
+/// SO_REUSEPORT: Linux lets the server bind and listen beside a bound socket that does
+/// not listen when both set SO_REUSEADDR, but refuses a second server while one listens —
+/// SO_REUSEPORT would let two servers share the port silently.
 int ReservePort(const std::string& host, uint16_t& port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -35,7 +38,6 @@ int ReservePort(const std::string& host, uint16_t& port) {
   const int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
   const int on = 1;
   const bool bound = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
-                     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0 &&
                      bind(fd, found->ai_addr, found->ai_addrlen) == 0;
   const int error = errno;
   freeaddrinfo(found);

@@ -5,8 +5,8 @@
 //
 // Plugins run inside the server process, so a plugin that segfaults or aborts kills it.
 // The supervisor is the parent process: it reserves the port (a bound, never-listening
-// socket with SO_REUSEADDR/SO_REUSEPORT, so a restarted server gets the same port even
-// when 0 asked for any), forks the server, forwards SIGINT/SIGTERM to it and waits. When
+// socket with SO_REUSEADDR, so a restarted server gets the same port even when 0 asked
+// for any), forks the server, forwards SIGINT/SIGTERM to it and waits. When
 // the server dies from a signal or exits with a code other than 0 (stopped) or 2 (it could
 // not start: bad flags, data or database), a new server is started on the same port after
 // a short pause; its recovery ends the runs the dead one was running as `interrupted`

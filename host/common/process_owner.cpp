@@ -10,10 +10,14 @@
 namespace stratrun {
 namespace {
 
-std::string BootId() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
+/// The kernel's boot id (read once: it changes only with a reboot).
+const std::string& BootId() {
+  static const std::string id = [] {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string text;
+    std::getline(in, text);
+    return text;
+  }();
   return id;
 }
 
@@ -38,9 +42,8 @@ std::string StartTime(pid_t pid) {
 }  // namespace
 
 std::string ThisProcessOwner() {
-  static const std::string boot = BootId();
   const pid_t pid = getpid();  // not cached: a forked child is another owner
-  return boot + "/" + std::to_string(pid) + "/" + StartTime(pid);
+  return BootId() + "/" + std::to_string(pid) + "/" + StartTime(pid);
 }
 
 bool OwnerIsAlive(std::string_view owner) {
@@ -53,8 +56,7 @@ bool OwnerIsAlive(std::string_view owner) {
   pid_t pid = 0;
   const auto [end, error] = std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);
   if (error != std::errc() || end != pid_text.data() + pid_text.size() || pid <= 0 || start.empty()) return false;
-  static const std::string this_boot = BootId();
-  return boot == this_boot && StartTime(pid) == start;
+  return boot == BootId() && StartTime(pid) == start;
 }
 
 }  // namespace stratrun

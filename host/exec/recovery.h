@@ -1,6 +1,6 @@
 // Recovery: what happens to runs whose process died before ending them.
 //
-//   EndOrphanedRuns(store);                     // any process opening the run log
+//   EndOrphanedRuns(store);                     // `stratrun runs`; a server every few seconds
 //   auto report = RecoverRuns(*store, *registry.Rescan(), *data.bars, executor);
 //   // server start: report.interrupted ended `error`/interrupted; report.requeued wait
 //

@@ -671,8 +671,9 @@ Status ApiServer::Start() {
     endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
     auto opts = Pistache::Http::Endpoint::options()
                     .threads(options_.threads)
-                    // ReusePort: the port may be held by the supervisor (cli/supervisor.h).
-                    .flags(Pistache::Tcp::Options::ReuseAddr | Pistache::Tcp::Options::ReusePort)
+                    // ReuseAddr: the port may be held, not listened on, by the supervisor
+                    // (cli/supervisor.h).
+                    .flags(Pistache::Tcp::Options::ReuseAddr)
                     .maxRequestSize(options_.max_request_bytes)
                     .keepaliveTimeout(std::chrono::hours(24));
     endpoint_->init(opts);

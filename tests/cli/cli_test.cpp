@@ -204,7 +204,7 @@ TEST(CliTest, CtrlCCancelsARunningRunWithExitCode130AndLogsItCancelledWithItsRes
   EXPECT_EQ(std::count(results.out.begin(), results.out.end(), '\n'), logged + 1) << results.out;
 }
 
-TEST(CliTest, ARunWhoseProcessIsKilledEndsInterruptedForTheNextCommand) {
+TEST(CliTest, ARunWhoseProcessIsKilledIsListedInterrupted) {
   testing::TempDir dir;
   const std::string db = (dir.path() / "runs.db").string();
   StratrunProcess process({"--plugins", kGoodPluginDir.string(), "run", "paced", "--db", db, "--set", "events=100000",

@@ -476,6 +476,19 @@ TEST_F(ApiTest, APluginThatCrashesTheServerIsReportedAndTheServerComesBackOnItsP
   EXPECT_EQ(server.Stop().exit_code, 0);
 }
 
+TEST_F(ApiTest, ASecondServerOnABusyPortIsRefusedNotSharedWith) {
+  ServerProcess first(db_);
+  ASSERT_TRUE(first.ok()) << first.Output();
+  testing::TempDir other;
+  auto second = testing::RunStratrun({"serve", "--port", std::to_string(first.port()), "--db",
+                                      (other.path() / "runs.db").string(), "--data", testing::SampleDataDir().string()});
+  EXPECT_EQ(second.exit_code, 2) << second.out << second.err;
+  EXPECT_NE(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port()) + ": Address already in use"),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(first.Get("/api/health").status, 200);
+}
+
 TEST_F(ApiTest, GracefulShutdownEndsStreamsCleanly) {
   auto server = std::make_unique<ServerProcess>(db_, std::vector<std::string>{"--grace", "0"});
   ASSERT_TRUE(server->ok()) << server->Output();
