@@ -492,6 +492,31 @@ Result<std::optional<RunRecord>> RunStore::GetRun(const std::string& run_id) {
   return std::optional<RunRecord>(std::move(*run));
 }
 
+Result<std::string> RunStore::ResolveRunId(std::string_view id_or_prefix) {
+  if (id_or_prefix.empty()) return InvalidArgument("a run id is required", "run_id");
+  std::lock_guard lock(mutex_);
+  // The primary key's index answers a range scan: ids >= prefix and < prefix + U+10FFFF's
+  // first byte (ids are ASCII, so no stored id sorts past it while sharing the prefix).
+  auto select = db_->PrepareCached(
+      "SELECT run_id FROM strategy_run WHERE run_id >= ?1 AND run_id < ?1 || char(1114111) "
+      "ORDER BY run_id = ?1 DESC, created_at DESC LIMIT 11");
+  if (!select) return select.status();
+  (*select)->Bind(1, std::string(id_or_prefix));
+  std::vector<std::string> ids;
+  for (;;) {
+    auto row = (*select)->Step();
+    if (!row) return WithContext(row.status(), "resolve run id");
+    if (!*row) break;
+    ids.push_back((*select)->Text(0));
+  }
+  if (ids.empty()) return NotFound("unknown run '" + std::string(id_or_prefix) + "'", "run_id");
+  if (ids.size() == 1 || ids.front() == id_or_prefix) return ids.front();
+  std::string message = "run id '" + std::string(id_or_prefix) + "' is ambiguous: it starts ";
+  message += ids.size() > 10 ? "more than 10 runs, e.g." : std::to_string(ids.size()) + " runs:";
+  for (size_t i = 0; i < ids.size() && i < 10; ++i) message += " " + ids[i];
+  return InvalidArgument(std::move(message), "run_id");
+}
+
 Result<std::vector<RunRecord>> RunStore::ListRuns(const RunFilter& filter) {
   std::lock_guard lock(mutex_);
   auto select = db_->PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run" +

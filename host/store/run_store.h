@@ -24,6 +24,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -120,6 +121,12 @@ class RunStore {
 
   /// The run, or nullopt when there is none.
   Result<std::optional<RunRecord>> GetRun(const std::string& run_id);
+  /// What a user typed as a run id — the whole id or any prefix of it (the CLI and the
+  /// dashboard show 8 characters) — resolved to the one stored id it names. A stored id
+  /// equal to `id_or_prefix` always wins. kNotFound (field "run_id") when nothing
+  /// matches; kInvalidArgument (field "run_id") for an empty text or a prefix of several
+  /// runs, the message listing up to 10 of them.
+  Result<std::string> ResolveRunId(std::string_view id_or_prefix);
   /// Newest created first.
   Result<std::vector<RunRecord>> ListRuns(const RunFilter& filter);
   Result<int64_t> CountRuns(const RunFilter& filter);

@@ -182,6 +182,29 @@ TEST_F(RunStoreTest, GettingAnUnknownRunIsEmptyNotAnError) {
   EXPECT_FALSE(got->has_value());
 }
 
+TEST_F(RunStoreTest, AUniquePrefixOfARunIdNamesThatRun) {
+  for (const char* id : {"511d8056-aaaa", "511d8056-bbbb", "5120ffff-cccc", "511"}) {
+    ASSERT_TRUE(store().CreateRun(MakeRun(id)).ok());
+  }
+  EXPECT_EQ(store().ResolveRunId("5120").value(), "5120ffff-cccc");
+  EXPECT_EQ(store().ResolveRunId("511d8056-b").value(), "511d8056-bbbb");
+  EXPECT_EQ(store().ResolveRunId("511d8056-aaaa").value(), "511d8056-aaaa");
+  EXPECT_EQ(store().ResolveRunId("511").value(), "511") << "an exact id wins over the ids it prefixes";
+
+  auto ambiguous = store().ResolveRunId("511d");
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_EQ(ambiguous.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ambiguous.status().field(), "run_id");
+  EXPECT_NE(ambiguous.status().message().find("511d8056-aaaa"), std::string::npos) << ambiguous.status().message();
+  EXPECT_NE(ambiguous.status().message().find("511d8056-bbbb"), std::string::npos) << ambiguous.status().message();
+
+  auto unknown = store().ResolveRunId("6");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().ResolveRunId("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store().ResolveRunId("%").status().code(), StatusCode::kNotFound) << "no pattern characters";
+}
+
 TEST_F(RunStoreTest, UpdateWritesEveryMutableColumnAndCanClearThem) {
   RunRecord run = MakeRun("u");
   ASSERT_TRUE(store().CreateRun(run).ok());
