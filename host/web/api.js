@@ -13,6 +13,7 @@ export class ApiError extends Error {
     this.code = err && err.code ? err.code : status === 0 ? 'network' : `http_${status}`;
     this.field = err && err.field ? err.field : null;
     this.retryAfter = retryAfter ? Number(retryAfter) : null;
+    this.body = body === undefined ? null : body; // the parsed answer, when there was one
   }
 }
 

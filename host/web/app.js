@@ -1,11 +1,13 @@
-// The dashboard's entry point: hash routing, the nav, the queue badge, server info.
+// The dashboard's entry point: hash routing, the nav, the queue badge; starts the live
+// streams, the server status and the page-wide notices (notices.js).
 //
 // Each view is `mount(container, ctx)` and returns a cleanup function (close streams,
 // stop timers). ctx = {parts, query, signal}; `signal` aborts when the view is left, so a
 // slow fetch never renders into the next view.
 
-import { api } from './api.js';
 import { runHub } from './live.js';
+import { serverStatus } from './server_status.js';
+import { startNotices } from './notices.js';
 import { h, parseHash, replace, pageTitle } from './util.js';
 import { mountStrategies, mountStrategyForm } from './views/strategies.js';
 import { mountRun } from './views/run.js';
@@ -97,31 +99,9 @@ function updateBadge() {
   badge.setAttribute('aria-label', `${active} active run${active === 1 ? '' : 's'}`);
 }
 
-async function showServerInfo() {
-  const info = document.getElementById('server-info');
-  const banner = document.getElementById('banner');
-  try {
-    const health = await api.health();
-    info.textContent = `stratrun ${health && health.version ? health.version : ''} · server ${health && health.status ? health.status : 'ok'}`;
-    banner.hidden = true;
-  } catch (e) {
-    banner.hidden = false;
-    banner.textContent = `The stratrun server is not answering (${e.message}). Pages will load once it is back.`;
-  }
-}
-
 window.addEventListener('hashchange', render);
 runHub.subscribe(updateBadge);
-runHub.subscribe((kind) => {
-  if (kind === 'offline') {
-    const banner = document.getElementById('banner');
-    banner.hidden = false;
-    banner.textContent = 'Lost contact with the stratrun server; retrying…';
-  } else if (kind === 'online') {
-    const banner = document.getElementById('banner');
-    if (!banner.hidden) showServerInfo();
-  }
-});
+startNotices();
 runHub.start();
+serverStatus.start();
 render();
-showServerInfo();

@@ -1,9 +1,11 @@
 // Live streams.
 //
 // RunHub: the tab's single connection to GET /api/events (every run's lifecycle:
-// `snapshot` {runs:[…]} then `run` <run> on each change). The nav badge and the Queue
-// view share it, so a tab holds one stream however many runs there are. When the stream
-// fails repeatedly it polls GET /api/strategies/queue instead.
+// `snapshot` {runs:[…]} then `run` <run> on each change, and `server` {state, grace_seconds}
+// when the server starts shutting down; listeners get ('server', data)). The nav badge and
+// the Queue view share it, so a tab holds one stream however many runs there are. When the
+// stream fails repeatedly it polls GET /api/strategies/queue instead. Each stream error is
+// emitted as ('stream-error') so the server status can check at once whether it answers.
 //
 // RunStream: one run's progress events from GET /api/strategies/sse/{id}, resuming after
 // the last seq seen (?last_event_id=; EventSource itself sends Last-Event-ID on its
@@ -71,8 +73,14 @@ class RunHub {
       this.runs.set(run.run_id, previous ? { ...previous, ...run } : run);
       this.emit('run', this.runs.get(run.run_id));
     });
+    source.addEventListener('server', (e) => {
+      let data;
+      try { data = JSON.parse(e.data); } catch { return; }
+      this.emit('server', data);
+    });
     source.onerror = () => {
       this.errors += 1;
+      this.emit('stream-error', null);
       if (source.readyState === EventSource.CLOSED || this.errors >= MAX_SSE_ERRORS) {
         source.close();
         if (this.source === source) this.source = null;

@@ -4,13 +4,17 @@
 //   SCREENSHOT_DIR   where each main view's screenshot goes
 //   DOWNLOAD_DIR     where the downloaded CSV is kept
 //   CHROMIUM         the browser (default /usr/bin/chromium)
+//   STRATRUN_BIN, STRATRUN_PLUGINS, STRATRUN_DATA, STRATRUN_WORK
+//                    for the tests that start (and stop) a server of their own
 // Every test fails on a console error or an uncaught page error, except the few a test
 // expects (e.g. the browser's own log line for the 422 it provokes).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -38,7 +42,7 @@ const state = { firstRun: null }; // the run started from the form, reused by la
 function request(method, p, json) {
   return new Promise((resolve, reject) => {
     const body = json === undefined ? null : Buffer.from(JSON.stringify(json));
-    const req = http.request(`${BASE}${p}`, {
+    const req = http.request(/^https?:/.test(p) ? p : `${BASE}${p}`, {
       method,
       agent: false,
       headers: { Connection: 'close', ...(body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {}) },
@@ -125,6 +129,66 @@ async function openPage({ viewport = LAPTOP, allow = [] } = {}) {
     assert.deepEqual(problems, [], 'the page logged errors');
   };
   return { page, context, problems, close };
+}
+
+/** A free loopback port (the kernel's pick). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+/**
+ * Starts a `stratrun serve` of this test's own (same binary, plugins and data as run.sh's,
+ * its own database) and waits for /api/health. stop() sends SIGTERM and waits for the exit.
+ */
+async function startOwnServer({ port, grace = 5, name = 'own' } = {}) {
+  const bin = process.env.STRATRUN_BIN;
+  const work = process.env.STRATRUN_WORK;
+  const usePort = port || await freePort();
+  const log = fs.openSync(path.join(work, `server-${name}.log`), 'a');
+  const plugins = process.env.STRATRUN_PLUGINS ? ['--plugins', process.env.STRATRUN_PLUGINS] : [];
+  const proc = spawn(bin, [...plugins, 'serve', '--host', '127.0.0.1', '--port', String(usePort),
+    '--db', path.join(work, `${name}.db`), '--data', process.env.STRATRUN_DATA, '--grace', String(grace)],
+  { stdio: ['ignore', log, log] });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  let gone = false;
+  exited.then(() => { gone = true; fs.closeSync(log); });
+  const url = `http://127.0.0.1:${usePort}`;
+  await waitFor(`the ${name} server to answer`, async () => {
+    if (gone) throw new Error(`the ${name} server exited at start; see server-${name}.log`);
+    return (await apiGet(`${url}/api/health`).catch(() => null))?.status === 200;
+  }, { timeout: 60_000 });
+  return {
+    url,
+    port: usePort,
+    exited,
+    get gone() { return gone; },
+    async stop(signal = 'SIGTERM', timeout = 60_000) {
+      if (gone) return exited;
+      proc.kill(signal);
+      const timer = setTimeout(() => { if (!gone) proc.kill('SIGKILL'); }, timeout);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+/** Whether the element's box is inside the viewport (below a sticky header, if any). */
+async function inViewport(page, selector, { horizontalOnly = false } = {}) {
+  return page.evaluate(([sel, hOnly]) => {
+    const el = document.querySelector(sel);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    const header = document.querySelector('.site-header');
+    const top = header && getComputedStyle(header).position === 'sticky' ? header.getBoundingClientRect().bottom : 0;
+    const inX = r.width > 0 && r.left >= -1 && r.right <= window.innerWidth + 1;
+    const inY = r.height > 0 && r.top >= top - 1 && r.bottom <= window.innerHeight + 1;
+    return hOnly ? inX : inX && inY;
+  }, [selector, horizontalOnly]);
 }
 
 async function shot(page, name, opts = {}) {
@@ -319,7 +383,7 @@ test('results: sort by any column, filter passed, open a ticker, download the CS
   await page.waitForFunction(() => document.querySelector('th[data-col="ticker"]')?.getAttribute('aria-sort') === 'descending');
 
   // Each metric column sorts; try two of them, both ways.
-  const metricCols = await page.$$eval('#results-table thead th[data-col]', (ths) => ths.map((th) => th.dataset.col).filter((c) => c !== 'ticker' && c !== 'score'));
+  const metricCols = await page.$$eval('#results-table thead th[data-col]', (ths) => ths.map((th) => th.dataset.col).filter((c) => c !== 'ticker' && c !== 'score' && c !== 'passed'));
   assert.ok(metricCols.length > 0, 'metric columns shown');
   for (const col of metricCols.filter((c) => c === 'rsi14' || c === 'volume_multiple').concat(metricCols.slice(0, 1)).slice(0, 2)) {
     await page.locator(`button[data-sort="${col}"]`).click();
@@ -390,13 +454,26 @@ test('start a run and cancel it from the live view', async (t) => {
     assert.match(await page.locator('#run-current').textContent(), /T\d+/);
     assert.match(await page.locator('#run-rate').textContent(), /\/s/);
     await shot(page, '05-run-live');
+    // One click only asks; "Keep it running" keeps it running.
     await page.locator('#cancel-run').click();
+    await page.locator('#cancel-confirm-box').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'cancel-keep', 'focus on the safe choice');
+    await page.locator('#cancel-keep').click();
+    await page.locator('#cancel-confirm-box').waitFor({ state: 'hidden' });
+    assert.equal((await apiGet(`/api/strategies/runs/${runId}`)).body.status, 'running', 'not cancelled by the first click');
+    const moving = await completedCount(page);
+    await waitFor('progress after keeping it', async () => (await completedCount(page)) > moving);
+    // Cancel, confirmed.
+    await page.locator('#cancel-run').click();
+    await page.locator('#cancel-confirm').click();
     await page.locator('#run-status .badge[data-status="cancelled"]').waitFor({ timeout: 20_000 });
     await page.locator('#cancel-run').waitFor({ state: 'hidden' });
     assert.match(await page.locator('#event-log').textContent(), /cancelled/);
     const run = (await apiGet(`/api/strategies/runs/${runId}`)).body;
     assert.equal(run.status, 'cancelled');
     assert.ok(run.completed_items < 100000);
+    // The connection line says how it ended, not "Finished".
+    await page.waitForFunction(() => document.querySelector('#run-connection')?.textContent === 'Cancelled');
     await shot(page, '06-run-cancelled');
   } finally {
     await cancelQuietly(runId);
@@ -413,8 +490,15 @@ test('reloading in the middle of a run resumes where it was', async (t) => {
   page.on('request', (req) => { if (req.url().includes('/api/strategies/sse/')) sseUrls.push(req.url()); });
   try {
     await page.goto(`${BASE}/#/runs/${runId}`);
-    await waitFor('20 events', async () => (await completedCount(page)) >= 20);
-    const before = await completedCount(page);
+    // Wait for events the page itself received and showed (its log's last seq), not for the
+    // count, which the first GET of the run may already show before any event arrived: a
+    // page that has seen no event rightly resumes from the start.
+    const shownSeq = async () => {
+      const m = /last seq (\d+)/.exec((await page.locator('#event-log-count').textContent()) || '');
+      return m ? Number(m[1]) : 0;
+    };
+    await waitFor('20 events shown', async () => (await shownSeq()) >= 20 && (await completedCount(page)) >= 20);
+    const before = await shownSeq();
     const logBefore = await page.locator('#event-log li').count();
     await page.reload();
     // What was seen shows at once (kept in sessionStorage), then the stream carries on.
@@ -426,7 +510,7 @@ test('reloading in the middle of a run resumes where it was', async (t) => {
     const resumed = sseUrls.slice(1).find((u) => /[?&]last_event_id=\d+/.test(u));
     assert.ok(resumed, `the stream resumed with last_event_id (requests: ${sseUrls.join(', ')})`);
     const seq = Number(/last_event_id=(\d+)/.exec(resumed)[1]);
-    assert.ok(seq >= before, `resumed after seq ${seq}, had seen ${before} tickers`);
+    assert.ok(seq >= before, `resumed after seq ${seq}, had shown seq ${before}`);
     assert.match(await page.locator('#run-connection').textContent(), /Live/);
   } finally {
     await cancelQuietly(runId);
@@ -448,6 +532,7 @@ test('when SSE keeps failing the live view falls back to polling', async (t) => 
     await waitFor('progress by polling', async () => (await completedCount(page)) > first + 20);
     assert.ok(await page.locator('#event-log li').count() > 10, 'events fetched with /events?after=');
     await page.locator('#cancel-run').click();
+    await page.locator('#cancel-confirm').click();
     await page.locator('#run-status .badge[data-status="cancelled"]').waitFor({ timeout: 20_000 });
   } finally {
     await cancelQuietly(runId);
@@ -474,6 +559,9 @@ test('queue: live running and queued runs, each cancellable', async (t) => {
     await queuedRow.locator('.badge[data-status="queued"]').waitFor();
     assert.match(await queuedRow.locator('td').nth(4).textContent(), /low/);
     await waitFor('the queued run\'s position', async () => /^\d+$/.test((await queuedRow.locator('td').first().textContent()).trim()), { timeout: 10_000 });
+    // A queued run says where it waits, not "0.0 % · 0/1".
+    const position = (await queuedRow.locator('td').first().textContent()).trim();
+    assert.equal((await queuedRow.locator('.cell-progress').textContent()).trim(), `queued · position ${position}`);
     // Progress of a running run moves without a reload.
     const runningRow = page.locator(`#queue-table tr[data-run-id="${ids[0]}"]`);
     await runningRow.locator('.badge[data-status="running"]').waitFor();
@@ -481,11 +569,18 @@ test('queue: live running and queued runs, each cancellable', async (t) => {
     await waitFor('live progress', async () => (await runningRow.locator('.cell-progress').textContent()) !== text1, { timeout: 15_000 });
     assert.match(await page.locator('#queue-summary').textContent(), new RegExp(`${slots} running, 1 queued`));
     await shot(page, '07-queue');
+    // Cancel asks once more in the row; Keep leaves the run alone.
+    await queuedRow.locator('button[data-action="cancel"]').click();
+    await queuedRow.locator('button[data-action="keep"]').click();
+    await queuedRow.locator('button[data-action="cancel"]').waitFor();
+    assert.equal((await apiGet(`/api/strategies/runs/${queuedId}`)).body.status, 'queued');
     // Cancel the queued one, then the running ones, from the page.
-    await queuedRow.locator('button', { hasText: 'Cancel' }).click();
+    await queuedRow.locator('button[data-action="cancel"]').click();
+    await queuedRow.locator('button[data-action="confirm-cancel"]').click();
     await queuedRow.waitFor({ state: 'detached', timeout: 20_000 });
     for (const id of ids.slice(0, slots)) {
-      await page.locator(`#queue-table tr[data-run-id="${id}"] button`).click();
+      await page.locator(`#queue-table tr[data-run-id="${id}"] button[data-action="cancel"]`).click();
+      await page.locator(`#queue-table tr[data-run-id="${id}"] button[data-action="confirm-cancel"]`).click();
     }
     await page.locator('#queue-empty').waitFor({ timeout: 30_000 });
     for (const id of ids) assert.equal((await waitRunDone(id, 30_000)).status, 'cancelled');
@@ -639,5 +734,216 @@ test('unknown pages and runs say so', async () => {
   assert.match(await page.locator('h1').textContent(), /not found/i);
   await page.goto(`${BASE}/#/runs/00000000-0000-0000-0000-000000000000`);
   await page.locator('h1', { hasText: 'Run not found' }).waitFor();
+  await page.goto(`${BASE}/#/strategies/nope`);
+  await page.locator('h1', { hasText: 'Unknown strategy' }).waitFor();
+  assert.match(await page.title(), /unknown strategy/i, 'the title says the strategy is unknown');
+  assert.doesNotMatch(await page.title(), /^Run /, 'not offered as a run form');
   await close();
+});
+
+// ---------------------------------------------------------------------------- issue 8
+
+test('synthetic market data are labelled on every page', async (t) => {
+  assert.ok(state.firstRun, 'needs the first run');
+  const { body: health } = await apiGet('/api/health');
+  const allow = hasBars ? [] : [/status of 404/];
+  const { page, close } = await openPage({ allow });
+  const reported = health && health.market_data && typeof health.market_data.synthetic === 'boolean';
+  if (reported) {
+    assert.equal(health.market_data.synthetic, true, 'run.sh serves the output of `stratrun data synth`');
+  } else {
+    // The server does not say yet: test the page with the contract's field added.
+    t.diagnostic('GET /api/health has no market_data yet: the banner is tested with it added to the answer');
+    await page.route('**/api/health', async (route) => {
+      const res = await route.fetch();
+      route.fulfill({ response: res, json: { ...(await res.json()), market_data: { synthetic: true, dir: '/data' } } });
+    });
+  }
+  for (const view of ['#/strategies', '#/strategies/bullish_breakout', '#/queue', '#/history', '#/compare', `#/runs/${state.firstRun.run_id}`, '#/nowhere']) {
+    await page.goto('about:blank');
+    await page.goto(`${BASE}/${view}`);
+    await page.locator('#data-banner').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#data-banner').textContent(), /SYNTHETIC prices, not real market data/, view);
+    assert.equal(await page.locator('#data-badge').isVisible(), true, `header badge on ${view}`);
+    assert.match(await page.locator('#server-info').textContent(), /synthetic/, `footer on ${view}`);
+  }
+  await close();
+});
+
+test('no data banner when the server does not say the data are synthetic', async () => {
+  const { page, close } = await openPage();
+  // Absent field = unknown = no banner; and synthetic:false = no banner.
+  for (const md of [undefined, { synthetic: false, dir: '/real' }]) {
+    await page.unrouteAll();
+    await page.route('**/api/health', async (route) => {
+      const res = await route.fetch();
+      const json = { ...(await res.json()) };
+      delete json.market_data;
+      if (md) json.market_data = md;
+      route.fulfill({ response: res, json });
+    });
+    await page.goto('about:blank');
+    await page.goto(`${BASE}/#/strategies`);
+    await page.waitForFunction(() => /server ok/.test(document.getElementById('server-info').textContent));
+    assert.equal(await page.locator('#data-banner').isVisible(), false, JSON.stringify(md));
+    assert.equal(await page.locator('#data-badge').isVisible(), false, JSON.stringify(md));
+  }
+  await close();
+});
+
+test('an opened ticker panel is on screen, after a click and from a ?ticker= link', async () => {
+  assert.ok(state.firstRun, 'needs the first run');
+  const run = state.firstRun;
+  const allow = hasBars ? [] : [/status of 404/];
+  const { page, close } = await openPage({ allow });
+  await page.goto(`${BASE}/#/runs/${run.run_id}`);
+  const rows = page.locator('#results-table tbody tr');
+  await rows.first().waitFor();
+  const count = await rows.count();
+  assert.ok(count >= 20, `a long table (${count} rows)`);
+  // A row far down the table: the panel opens below all 50 rows.
+  const row = rows.nth(count - 3);
+  const ticker = (await row.locator('th').textContent()).trim();
+  await row.locator('th button').click();
+  await page.locator('#ticker-detail .chart-host.chart-host--ready').waitFor();
+  await waitFor('the chart on screen after a click', () => inViewport(page, '#ticker-detail .chart-host'), { timeout: 10_000 });
+  assert.equal((await page.locator('#detail-h').textContent()).trim(), ticker);
+  // The link of that state, opened afresh.
+  const link = page.url();
+  assert.match(link, new RegExp(`ticker=${ticker}`));
+  const other = await openPage({ allow });
+  await other.page.goto(link);
+  await other.page.locator('#ticker-detail .chart-host.chart-host--ready').waitFor();
+  await waitFor('the chart on screen from a ?ticker= link', () => inViewport(other.page, '#ticker-detail .chart-host'), { timeout: 10_000 });
+  await other.close();
+  await close();
+});
+
+test('phone width: results show ticker, score, passed and the sort column', async () => {
+  assert.ok(state.firstRun, 'needs the first run');
+  const run = state.firstRun;
+  const { body } = await apiGet(`/api/strategies/runs/${run.run_id}/results?limit=1`);
+  const metrics = Object.keys(body.results[0].metrics || {});
+  assert.ok(metrics.length > 2, 'the run has metrics');
+  const sortKey = metrics[metrics.length - 1]; // the last one: far right before the fix
+  const allow = hasBars ? [] : [/status of 404/];
+  const { page, close } = await openPage({ viewport: PHONE, allow });
+  await page.goto(`${BASE}/#/runs/${run.run_id}?sort=${encodeURIComponent(sortKey)}&order=desc`);
+  await page.waitForFunction((k) => document.querySelector(`#results-table th[data-col="${k}"]`)?.getAttribute('aria-sort') === 'descending', sortKey);
+  await page.locator('#results-table').scrollIntoViewIfNeeded();
+  for (const col of ['ticker', 'score', 'passed', sortKey]) {
+    assert.ok(await inViewport(page, `#results-table thead th[data-col="${CSS_escape(col)}"]`, { horizontalOnly: true }), `${col} header on screen`);
+  }
+  for (const cell of ['th[scope="row"]', 'td[data-col="score"]', 'td[data-col="passed"]', `td[data-col="${CSS_escape(sortKey)}"]`]) {
+    assert.ok(await inViewport(page, `#results-table tbody tr:first-child ${cell}`, { horizontalOnly: true }), `${cell} on screen`);
+  }
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'the page does not scroll sideways');
+  await shot(page, '12-phone-results-sorted');
+  await close();
+});
+
+function CSS_escape(s) { return String(s).replace(/["\\]/g, '\\$&'); }
+
+test('phone width: the queue shows each run\'s progress and Cancel on screen', async (t) => {
+  if (!hasPaced) { t.skip('the paced test plugin is not loaded'); return; }
+  await drainQueue();
+  const { body: q0 } = await apiGet('/api/strategies/queue');
+  const slots = Math.max(1, Number(q0.max_concurrent) || 2);
+  const ids = [];
+  const { page, close } = await openPage({ viewport: PHONE });
+  try {
+    for (let i = 0; i < slots; i += 1) ids.push(await startPaced());
+    ids.push(await startPaced({}, { priority: 'low' }));
+    await page.goto(`${BASE}/#/queue`);
+    await waitFor('all runs in the table', async () => (await page.locator('#queue-table tbody tr').count()) === ids.length);
+    await page.locator(`#queue-table tr[data-run-id="${ids[0]}"] .badge[data-status="running"]`).waitFor();
+    for (const id of ids) {
+      const row = `#queue-table tr[data-run-id="${id}"]`;
+      assert.ok(await inViewport(page, `${row} button[data-action="cancel"]`), `Cancel of ${id} on screen`);
+      assert.ok(await inViewport(page, `${row} td[data-col="progress"] .small`), `progress of ${id} on screen`);
+      assert.ok(await inViewport(page, `${row} td[data-col="status"] .badge`), `status of ${id} on screen`);
+    }
+    assert.match(await page.locator(`#queue-table tr[data-run-id="${ids[0]}"] td[data-col="progress"]`).textContent(), /%/);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'the page does not scroll sideways');
+    await shot(page, '13-phone-queue');
+    // The confirm step fits too.
+    const first = `#queue-table tr[data-run-id="${ids[0]}"]`;
+    await page.locator(`${first} button[data-action="cancel"]`).click();
+    assert.ok(await inViewport(page, `${first} button[data-action="confirm-cancel"]`), 'Yes, cancel on screen');
+    await page.locator(`${first} button[data-action="confirm-cancel"]`).click();
+    assert.equal((await waitRunDone(ids[0], 30_000)).status, 'cancelled');
+  } finally {
+    for (const id of ids) await cancelQuietly(id);
+    await close();
+  }
+});
+
+test('when the server stops: a shutdown warning, then nothing claims live or ok', async (t) => {
+  if (!process.env.STRATRUN_BIN || !process.env.STRATRUN_DATA || !process.env.STRATRUN_WORK) { t.skip('run through run.sh'); return; }
+  const grace = 6;
+  let srv = await startOwnServer({ grace, name: 'stopping' });
+  let again = null;
+  const { page, close } = await openPage({ allow: [/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_CONNECTION_RESET|Failed to load resource/] });
+  try {
+    let runId = null;
+    if (hasPaced) {
+      const res = await apiPost(`${srv.url}/api/strategies/execute`, { strategy_code: 'paced', parameters: { events: 100000, rate_per_second: 50 } });
+      assert.equal(res.status, 202);
+      runId = res.body.run_id;
+      await page.goto(`${srv.url}/#/runs/${runId}`);
+      await waitFor('progress', async () => (await completedCount(page)) >= 5);
+      assert.equal(await page.locator('#run-connection').textContent(), 'Live');
+    } else {
+      await page.goto(`${srv.url}/#/queue`);
+    }
+    await page.waitForFunction(() => /server ok/.test(document.getElementById('server-info').textContent));
+    const stopped = srv.stop('SIGTERM', 60_000);
+    // Does this build's server announce its shutdown? (the contract: health says shutting_down)
+    let announced = false;
+    while (!srv.gone) {
+      const res = await apiGet(`${srv.url}/api/health`).catch(() => null);
+      if (!res) break;
+      if (res.body && res.body.status === 'shutting_down') { announced = true; break; }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (announced) {
+      await page.locator('#shutdown-banner').waitFor({ state: 'visible', timeout: 15_000 });
+      assert.match(await page.locator('#shutdown-banner').textContent(), new RegExp(`shutting down — running runs get ${grace} s to finish`));
+      if (runId) assert.match(await page.locator('#run-connection').textContent(), /shutting down/);
+      await shot(page, '14-server-shutting-down');
+    } else {
+      t.diagnostic('this server does not report shutting_down yet: the shutdown warning is not tested');
+    }
+    if (runId) {
+      // Cancelled by the shutdown: the reason is said once, not twice.
+      await page.locator('#run-status .badge[data-status="cancelled"]').waitFor({ timeout: 60_000 });
+      const card = await page.locator('.run-live').innerText();
+      const times = (card.match(/server shutting down/g) || []).length;
+      assert.ok(times <= 1, `"server shutting down" said ${times} times in the progress card: ${card}`);
+      assert.equal(await page.locator('#run-connection').textContent(), 'Cancelled');
+    }
+    await stopped;
+    // Down: the contact banner, and neither the footer nor any view says live or ok.
+    await page.locator('#banner').waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await page.locator('#banner').textContent(), /Lost contact/);
+    await page.waitForFunction(() => /unreachable/.test(document.getElementById('server-info').textContent), null, { timeout: 15_000 });
+    assert.doesNotMatch(await page.locator('#server-info').textContent(), /\bok\b/);
+    assert.equal(await page.locator('#shutdown-banner').isVisible(), false, 'the server is gone, not shutting down');
+    if (runId) assert.doesNotMatch(await page.locator('#run-connection').textContent(), /Live/);
+    await page.evaluate(() => { location.hash = '#/queue'; });
+    await page.locator('#queue-connection').waitFor();
+    await page.waitForFunction(() => document.querySelector('#queue-connection')?.dataset.mode === 'offline', null, { timeout: 15_000 });
+    assert.doesNotMatch(await page.locator('#queue-connection').textContent(), /Live/);
+    await shot(page, '15-server-down');
+    // Back on the same port: the page says so by itself.
+    again = await startOwnServer({ port: srv.port, grace, name: 'stopping' });
+    srv = null;
+    await page.locator('#banner').waitFor({ state: 'hidden', timeout: 30_000 });
+    await page.waitForFunction(() => /server ok/.test(document.getElementById('server-info').textContent), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#queue-connection')?.dataset.mode !== 'offline', null, { timeout: 30_000 });
+  } finally {
+    if (srv) await srv.stop('SIGKILL');
+    if (again) await again.stop('SIGTERM');
+    await close();
+  }
 });

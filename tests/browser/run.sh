@@ -95,6 +95,7 @@ status=0
 (
   cd "$here"
   STRATRUN_URL="$url" SCREENSHOT_DIR="$work/screenshots" DOWNLOAD_DIR="$work/downloads" CHROMIUM="$chromium" \
+    STRATRUN_BIN="$bin" STRATRUN_PLUGINS="$plugins" STRATRUN_DATA="$data" STRATRUN_WORK="$work" \
     node --test --test-concurrency=1 --test-reporter=spec dashboard.test.mjs
 ) || status=$?
 

@@ -1,10 +1,13 @@
 // Queue: running and queued runs, live from the tab's one /api/events stream, with
 // position, priority, estimated start, progress and a Cancel button each. Positions and
 // estimates come from GET /api/strategies/queue, refetched when the set of runs changes.
-// Rows are updated in place so a focused Cancel button keeps its focus.
+// Rows are updated in place so a focused Cancel button keeps its focus. Cancel asks once
+// more in the row (Yes, cancel / Keep). At phone width the optional columns (`col-opt`:
+// position, strategy, priority, start) are hidden so run, status, progress and Cancel fit.
 
 import { api } from '../api.js';
 import { runHub } from '../live.js';
+import { serverStatus } from '../server_status.js';
 import {
   h, replace, setText, pageTitle, statusBadge, timeEl, shortId, fmtPercent, isTerminal, debounce, tableWrap, announce, fmtInt,
 } from '../util.js';
@@ -19,14 +22,14 @@ export function mountQueue(container, { signal }) {
   const emptyActive = h('p', { class: 'muted', id: 'queue-empty', hidden: true }, 'Nothing is running or waiting. ', h('a', { href: '#/strategies' }, 'Start a run'), '.');
   const activeTable = h('table', { class: 'table', id: 'queue-table' },
     h('thead', null, h('tr', null,
-      h('th', { scope: 'col', class: 'num' }, 'Position'),
-      h('th', { scope: 'col' }, 'Run'),
-      h('th', { scope: 'col' }, 'Strategy'),
-      h('th', { scope: 'col' }, 'Status'),
-      h('th', { scope: 'col' }, 'Priority'),
-      h('th', { scope: 'col' }, 'Progress'),
-      h('th', { scope: 'col' }, 'Started / est. start'),
-      h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('th', { scope: 'col', class: 'num col-opt', dataset: { col: 'position' } }, 'Position'),
+      h('th', { scope: 'col', dataset: { col: 'run' } }, 'Run'),
+      h('th', { scope: 'col', class: 'col-opt', dataset: { col: 'strategy' } }, 'Strategy'),
+      h('th', { scope: 'col', dataset: { col: 'status' } }, 'Status'),
+      h('th', { scope: 'col', class: 'col-opt', dataset: { col: 'priority' } }, 'Priority'),
+      h('th', { scope: 'col', dataset: { col: 'progress' } }, 'Progress'),
+      h('th', { scope: 'col', class: 'col-opt', dataset: { col: 'start' } }, 'Started / est. start'),
+      h('th', { scope: 'col', dataset: { col: 'actions' } }, h('span', { class: 'sr-only' }, 'Actions')))),
     activeBody);
   const activeWrap = tableWrap('Running and queued runs', activeTable);
   const recentList = h('ul', { class: 'plain-list', id: 'recent-finished' });
@@ -79,27 +82,63 @@ export function mountQueue(container, { signal }) {
   }
 
   function makeRow(run) {
+    const phoneStrategy = h('span', { class: 'small muted phone-only' });
     const cells = {
-      position: h('td', { class: 'num' }),
-      run: h('td', null, h('a', { class: 'mono', href: `#/runs/${encodeURIComponent(run.run_id)}` }, shortId(run.run_id))),
-      strategy: h('td'),
-      status: h('td'),
-      priority: h('td'),
-      progress: h('td', { class: 'cell-progress' }),
-      start: h('td'),
+      position: h('td', { class: 'num col-opt', dataset: { col: 'position' } }),
+      run: h('td', { dataset: { col: 'run' } },
+        h('a', { class: 'mono', href: `#/runs/${encodeURIComponent(run.run_id)}` }, shortId(run.run_id)), phoneStrategy),
+      strategy: h('td', { class: 'col-opt', dataset: { col: 'strategy' } }),
+      status: h('td', { dataset: { col: 'status' } }),
+      priority: h('td', { class: 'col-opt', dataset: { col: 'priority' } }),
+      progress: h('td', { class: 'cell-progress', dataset: { col: 'progress' } }),
+      start: h('td', { class: 'col-opt', dataset: { col: 'start' } }),
     };
     const bar = h('div', { class: 'progress__bar' });
     const progress = h('div', { class: 'progress progress--small', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-label': `Progress of run ${shortId(run.run_id)}` }, bar);
     const pct = h('span', { class: 'small' });
     cells.progress.append(progress, pct);
-    const cancel = h('button', {
+    const label = `run ${shortId(run.run_id)} (${run.strategy_code || ''})`;
+    const row = { cells, bar, progress, pct, phoneStrategy, statusKey: null, startKey: null };
+    row.cancel = h('button', {
       type: 'button',
       class: 'button button--small button--danger',
-      'aria-label': `Cancel run ${shortId(run.run_id)} (${run.strategy_code || ''})`,
-      onclick: () => cancelRun(run.run_id, cancel),
+      dataset: { action: 'cancel' },
+      'aria-label': `Cancel ${label}`,
+      onclick: () => askCancel(row),
     }, 'Cancel');
-    const tr = h('tr', { dataset: { runId: run.run_id } }, cells.position, cells.run, cells.strategy, cells.status, cells.priority, cells.progress, cells.start, h('td', null, cancel));
-    return { tr, cells, bar, progress, pct, cancel, statusKey: null, startKey: null };
+    row.confirm = h('button', {
+      type: 'button',
+      class: 'button button--small button--danger button--solid',
+      dataset: { action: 'confirm-cancel' },
+      'aria-label': `Yes, cancel ${label}`,
+      hidden: true,
+      onclick: () => cancelRun(run.run_id, row),
+    }, 'Yes, cancel');
+    row.keep = h('button', {
+      type: 'button',
+      class: 'button button--small',
+      dataset: { action: 'keep' },
+      'aria-label': `Keep ${label}`,
+      hidden: true,
+      onclick: () => closeAsk(row, true),
+    }, 'Keep');
+    row.tr = h('tr', { dataset: { runId: run.run_id } }, cells.position, cells.run, cells.strategy, cells.status, cells.priority, cells.progress, cells.start,
+      h('td', { class: 'cell-actions', dataset: { col: 'actions' } }, row.cancel, row.confirm, row.keep));
+    return row;
+  }
+
+  function askCancel(row) {
+    row.cancel.hidden = true;
+    row.confirm.hidden = false;
+    row.keep.hidden = false;
+    row.keep.focus();
+  }
+
+  function closeAsk(row, refocus) {
+    row.cancel.hidden = false;
+    row.confirm.hidden = true;
+    row.keep.hidden = true;
+    if (refocus) row.cancel.focus();
   }
 
   function updateRow(row, run) {
@@ -109,14 +148,23 @@ export function mountQueue(container, { signal }) {
     setText(row.cells.position, status0 !== 'queued' ? 'now' : entry.position !== undefined && entry.position !== null ? String(entry.position) : '—');
     row.cells.position.title = status0 !== 'queued' ? 'running now' : '';
     setText(row.cells.strategy, run.strategy_code || entry.strategy_code || '—');
+    setText(row.phoneStrategy, run.strategy_code || entry.strategy_code || '');
     const status = run.status || entry.status;
     if (row.statusKey !== status) { replace(row.cells.status, statusBadge(status)); row.statusKey = status; }
     setText(row.cells.priority, run.priority || entry.priority || '—');
     const pctValue = Number(run.progress_percent ?? entry.progress_percent ?? 0) || 0;
     row.bar.style.width = `${Math.max(0, Math.min(100, pctValue))}%`;
     row.progress.setAttribute('aria-valuenow', pctValue.toFixed(1));
-    const counts = run.total_items ? ` · ${fmtInt(run.completed_items ?? 0)}/${fmtInt(run.total_items)}` : '';
-    setText(row.pct, `${fmtPercent(pctValue)}${counts}`);
+    if (status === 'queued') {
+      // Nothing done yet: where it waits says more than "0.0 % · 0/1".
+      row.progress.hidden = true;
+      const position = entry.position !== undefined && entry.position !== null ? ` · position ${entry.position}` : '';
+      setText(row.pct, `queued${position}`);
+    } else {
+      row.progress.hidden = false;
+      const counts = run.total_items ? ` · ${fmtInt(run.completed_items ?? 0)}/${fmtInt(run.total_items)}` : '';
+      setText(row.pct, `${fmtPercent(pctValue)}${counts}`);
+    }
     const started = run.started_at || entry.started_at;
     const startKey = started ? `s${started}` : `e${entry.estimated_start || ''}`;
     if (row.startKey !== startKey) {
@@ -148,8 +196,11 @@ export function mountQueue(container, { signal }) {
     setText(summary, runHub.ready || queueInfo.size
       ? `${running} running, ${totalQueued ?? queued} queued${maxConcurrent ? ` · up to ${maxConcurrent} at a time` : ''}`
       : 'Connecting…');
-    const mode = runHub.mode;
-    setText(modeEl, mode === 'live' ? 'Live' : mode === 'polling' ? 'Live (polling)' : 'Connecting…');
+    // Never "Live" while the server does not answer.
+    const lost = serverStatus.state.contact === 'lost';
+    const mode = lost ? 'offline' : runHub.mode;
+    setText(modeEl, lost ? 'No contact with the server'
+      : mode === 'live' ? 'Live' : mode === 'polling' ? 'Live (polling)' : 'Connecting…');
     modeEl.dataset.mode = mode;
 
     recentSection.hidden = finishedHere.size === 0;
@@ -160,8 +211,10 @@ export function mountQueue(container, { signal }) {
       r.passed_count !== undefined && r.passed_count !== null ? h('span', { class: 'muted' }, ` · ${fmtInt(r.passed_count)} passed`) : '')));
   }
 
-  async function cancelRun(id, button) {
+  async function cancelRun(id, row) {
+    const button = row.confirm;
     button.disabled = true;
+    row.keep.hidden = true;
     setText(button, 'Cancelling…');
     try {
       const res = await api.cancel(id, { signal });
@@ -171,7 +224,8 @@ export function mountQueue(container, { signal }) {
     } catch (e) {
       if (signal.aborted) return;
       button.disabled = false;
-      setText(button, 'Cancel');
+      setText(button, 'Yes, cancel');
+      closeAsk(row, false);
       setText(message, e.status === 409 ? `Run ${shortId(id)} had already finished.` : `Could not cancel run ${shortId(id)}: ${e.message}`);
     }
   }
@@ -194,7 +248,9 @@ export function mountQueue(container, { signal }) {
     render();
   });
 
+  const unsubscribeServer = serverStatus.subscribe(() => render());
+
   refreshQueue();
   render();
-  return () => { unsubscribe(); refreshSoon.cancel(); };
+  return () => { unsubscribe(); unsubscribeServer(); refreshSoon.cancel(); };
 }

@@ -1,7 +1,10 @@
 // A run's results: a table sorted by the server on any column (ticker, score, each
 // metric), all/passed filter, paging, a CSV link for exactly what is shown, and a detail
 // panel per ticker with its price chart and the reasons it passed or failed. The table's
-// state lives in the URL (#/runs/<id>?sort=&order=&passed=&offset=&ticker=).
+// state lives in the URL (#/runs/<id>?sort=&order=&passed=&offset=&ticker=). Columns go
+// ticker, score, passed, then the metric sorted by, then the other metrics, so what a user
+// looks at is on screen at phone width too. An opened panel (by click or by ?ticker=) is
+// scrolled into view, and its chart again once drawn.
 
 import { api, urls } from '../api.js';
 import { h, replace, setText, errorBox, fmtNum, fmtInt, tableWrap, hashFor, replaceHash, announce } from '../util.js';
@@ -120,16 +123,17 @@ export class ResultsPanel {
       return;
     }
 
+    const metricOrder = [...this.metricKeys.filter((key) => key === this.sort), ...this.metricKeys.filter((key) => key !== this.sort)];
     const columns = [
       { key: 'ticker', label: 'Ticker' },
       { key: 'score', label: 'Score', num: true },
       { key: 'passed', label: 'Passed', sortable: false },
-      ...this.metricKeys.map((key) => ({ key, label: key, num: true, metric: true })),
+      ...metricOrder.map((key) => ({ key, label: key, num: true, metric: true })),
     ];
     const header = h('tr', null, columns.map((col) => {
       const active = this.sort === col.key;
       const ariaSort = active ? (this.order === 'asc' ? 'ascending' : 'descending') : null;
-      if (col.sortable === false) return h('th', { scope: 'col' }, col.label);
+      if (col.sortable === false) return h('th', { scope: 'col', dataset: { col: col.key } }, col.label);
       return h('th', { scope: 'col', 'aria-sort': ariaSort, class: col.num ? 'num' : null, dataset: { col: col.key } },
         h('button', { type: 'button', class: 'sort', dataset: { sort: col.key }, onclick: () => this.setSort(col.key) },
           col.label,
@@ -145,7 +149,7 @@ export class ResultsPanel {
         h('button', { type: 'button', class: 'link-button mono', 'aria-label': `${row.ticker}: show chart and reasons`, onclick: () => this.openDetail(row.ticker) }, row.ticker)),
       h('td', { class: 'num', dataset: { col: 'score' } }, fmtNum(row.score)),
       h('td', { dataset: { col: 'passed' } }, row.passed ? h('span', { class: 'pass' }, '✓ passed') : h('span', { class: 'fail' }, '✗ failed')),
-      this.metricKeys.map((key) => {
+      metricOrder.map((key) => {
         const value = row.metrics ? row.metrics[key] : undefined;
         return h('td', { class: 'num', dataset: { col: key }, title: value === undefined || value === null ? '' : String(value) }, fmtNum(value));
       }));
@@ -194,10 +198,10 @@ export class ResultsPanel {
       h('div', { class: 'detail__head' }, heading, h('span', { class: 'detail__score' }), close),
       h('div', { class: 'detail__grid' }, chartHost, reasonsHost));
     replace(this.detail, panel);
-    if (focus) {
-      heading.focus({ preventScroll: true });
-      panel.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
-    }
+    if (focus) heading.focus({ preventScroll: true });
+    // Below a 50-row table the panel would open off-screen: bring it up, whether it was
+    // opened by a click or by a ?ticker= link.
+    panel.scrollIntoView({ block: 'start' });
 
     if (!row) {
       try {
@@ -225,10 +229,13 @@ export class ResultsPanel {
       if (controller.signal.aborted || this.selected !== ticker) return;
       const bars = (data && data.bars) || [];
       replace(chartHost, bars.length ? priceChart(bars, { ticker, visible: CHART_DAYS, width: chartHost.clientWidth }) : h('p', { class: 'muted' }, `No price history for ${ticker}.`));
+      chartHost.classList.add('chart-host--ready');
+      chartHost.scrollIntoView({ block: 'nearest' }); // no-op when already on screen
     } catch (e) {
       if (controller.signal.aborted || (e && e.name === 'AbortError')) return;
       replace(chartHost, h('p', { class: 'muted chart-missing' },
         e.status === 404 ? `No price history is available for ${ticker} from this server.` : `The price chart could not be loaded: ${e.message}`));
+      chartHost.classList.add('chart-host--ready');
     }
   }
 }

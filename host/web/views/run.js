@@ -1,10 +1,13 @@
 // Live run: progress, stage, current ticker, counts, rate, ETA, passed count, event log and
 // Cancel, updated over SSE (polling when SSE keeps failing). What was seen is kept in
-// sessionStorage, so a reload shows it at once and resumes after the last seq seen.
+// sessionStorage, so a reload shows it at once and resumes after the last seq seen: it is
+// written with every render and again when the page is hidden or unloaded, so the cursor
+// kept is always that of the state and log kept with it, whatever the render timing.
 // Once the run ends, its results follow below.
 
 import { api } from '../api.js';
 import { RunStream } from '../live.js';
+import { serverStatus } from '../server_status.js';
 import {
   h, replace, setText, errorBox, pageTitle, statusBadge, timeEl, shortId, fmtDuration, fmtInt,
   fmtPercent, fmtRate, fmtNum, isTerminal, untilHms, dl, announce,
@@ -13,7 +16,8 @@ import { ResultsPanel } from './results.js';
 
 const LOG_KEEP = 200;
 const STATUS_FOR_EVENT = { started: 'running', progress: 'running', ticker_completed: 'running', stage_completed: 'running', completed: 'completed', error: 'error', cancelled: 'cancelled' };
-const MODE_TEXT = { idle: '', connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', polling: 'Live (polling)', closed: 'Finished' };
+const MODE_TEXT = { idle: '', connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', polling: 'Live (polling)', offline: 'No contact with the server' };
+const END_TEXT = { completed: 'Completed', cancelled: 'Cancelled', error: 'Failed' };
 
 function storageKey(id) { return `stratrun.run.${id}`; }
 
@@ -73,6 +77,7 @@ export function mountRun(container, { parts, query, signal }) {
   let renderTimer = null;
   let results = null;
   let finalized = false;
+  let streamMode = 'idle';
   const newLines = [];
 
   // ----- skeleton (rendered at once so the heading exists for focus)
@@ -97,10 +102,15 @@ export function mountRun(container, { parts, query, signal }) {
   const messageEl = h('p', { class: 'run-message', id: 'run-message' });
   const errorEl = h('div', { class: 'notice notice--error', id: 'run-error', role: 'alert', hidden: true });
   const cancelMsg = h('span', { class: 'muted', id: 'cancel-message', role: 'status' });
-  const cancelBtn = h('button', { type: 'button', class: 'button button--danger', id: 'cancel-run', hidden: true, onclick: onCancel }, 'Cancel run');
+  const cancelBtn = h('button', { type: 'button', class: 'button button--danger', id: 'cancel-run', hidden: true, onclick: askCancel }, 'Cancel run');
+  // Cancelling asks once more, in the page: the run's work so far cannot be resumed.
+  const confirmYes = h('button', { type: 'button', class: 'button button--danger button--solid', id: 'cancel-confirm', onclick: onCancel }, 'Yes, cancel the run');
+  const confirmNo = h('button', { type: 'button', class: 'button', id: 'cancel-keep', onclick: () => closeConfirm(true) }, 'Keep it running');
+  const confirmBox = h('div', { class: 'confirm', id: 'cancel-confirm-box', role: 'group', 'aria-labelledby': 'cancel-confirm-q', hidden: true },
+    h('span', { id: 'cancel-confirm-q' }, 'Cancel this run? It stops at once; results so far are kept.'), ' ', confirmYes, ' ', confirmNo);
   const details = h('div', { class: 'card', id: 'run-details' }, h('p', { class: 'loading' }, 'Loading the run…'));
   const logList = h('ol', { class: 'event-log', id: 'event-log', 'aria-label': 'Events, newest first' });
-  const logCount = h('span', { class: 'count' });
+  const logCount = h('span', { class: 'count', id: 'event-log-count' });
   const resultsHost = h('div', { id: 'results-host' });
   const compareHost = h('p', { class: 'compare-link' });
 
@@ -126,7 +136,7 @@ export function mountRun(container, { parts, query, signal }) {
         h('div', null, h('dt', null, 'Passed'), fields.passed)),
       messageEl,
       errorEl,
-      h('div', { class: 'run-actions' }, cancelBtn, cancelMsg)),
+      h('div', { class: 'run-actions' }, cancelBtn, confirmBox, cancelMsg)),
     resultsHost,
     compareHost,
     h('section', { class: 'section', 'aria-labelledby': 'details-h' },
@@ -152,7 +162,7 @@ export function mountRun(container, { parts, query, signal }) {
     bar.style.width = `${pct}%`;
     progressEl.setAttribute('aria-valuenow', pct.toFixed(1));
     progressEl.setAttribute('aria-valuetext', `${pct.toFixed(1)} percent`);
-    setText(percentEl, fmtPercent(pct));
+    setText(percentEl, state.status === 'queued' ? 'queued' : fmtPercent(pct));
     progressEl.classList.toggle('progress--done', state.status === 'completed');
     progressEl.classList.toggle('progress--stopped', state.status === 'cancelled' || state.status === 'error');
     setText(fields.stage, state.stage || '—');
@@ -162,10 +172,10 @@ export function mountRun(container, { parts, query, signal }) {
     setText(fields.rate, state.tickers_per_second !== null && state.tickers_per_second !== undefined ? fmtRate(state.tickers_per_second) : '—');
     setText(fields.eta, isTerminal(state.status) ? '—' : (state.estimated_remaining || '—'));
     setText(fields.passed, state.passed_count !== null && state.passed_count !== undefined ? fmtInt(state.passed_count) : '—');
-    setText(messageEl, state.message || '');
     if (state.status && badge.firstChild?.dataset?.status !== state.status) replace(badge, statusBadge(state.status));
     const canCancel = state.status !== null && !isTerminal(state.status);
-    cancelBtn.hidden = !canCancel;
+    cancelBtn.hidden = !canCancel || !confirmBox.hidden;
+    if (!canCancel) confirmBox.hidden = true;
     // The run's `error` also carries a cancelled run's reason: red only for real errors.
     if (state.error && state.status !== 'cancelled') {
       errorEl.hidden = false;
@@ -180,8 +190,36 @@ export function mountRun(container, { parts, query, signal }) {
     } else {
       errorEl.hidden = true;
     }
+    // The terminal event's message is usually the reason the notice above already gives
+    // (e.g. "server shutting down"): say it once.
+    const message = state.message || '';
+    setText(messageEl, message && !errorEl.hidden && errorEl.textContent.includes(message) ? '' : message);
     flushLog();
+    renderMode();
+    persist();
+  }
+
+  function persist() {
     save(runId, { lastSeq, state, log: log.slice(-LOG_KEEP) });
+  }
+
+  /** The connection line: never "Live" while the server does not answer; how it ended once over. */
+  function renderMode() {
+    const contact = serverStatus.state;
+    let mode = streamMode;
+    let text;
+    if (finalized || streamMode === 'closed') {
+      mode = 'closed';
+      text = END_TEXT[state.status] || 'Finished';
+    } else if (contact.contact === 'lost') {
+      mode = 'offline';
+      text = MODE_TEXT.offline;
+    } else {
+      text = MODE_TEXT[mode] ?? mode;
+      if (contact.shutdown && text) text = `${text} · server shutting down`;
+    }
+    setText(modeEl, text);
+    modeEl.dataset.mode = mode;
   }
 
   function logLine(entry) {
@@ -351,7 +389,7 @@ export function mountRun(container, { parts, query, signal }) {
       lastSeq,
       onEvent: applyEvent,
       onStatus: applyStatus,
-      onMode: (mode) => { setText(modeEl, MODE_TEXT[mode] || mode); modeEl.dataset.mode = mode; },
+      onMode: (mode) => { streamMode = mode; renderMode(); },
       onEnd: () => finalize(true),
     });
     stream.start();
@@ -381,8 +419,8 @@ export function mountRun(container, { parts, query, signal }) {
     clearTimeout(queueTimer);
     clearTimeout(cancelTimer);
     queueInfo.hidden = true;
-    setText(modeEl, MODE_TEXT.closed);
-    modeEl.dataset.mode = 'closed';
+    closeConfirm(false);
+    renderMode();
     if (fromStream) {
       try {
         const r = await api.run(runId, { signal });
@@ -427,7 +465,23 @@ export function mountRun(container, { parts, query, signal }) {
     } catch { /* optional */ }
   }
 
+  function askCancel() {
+    confirmBox.hidden = false;
+    cancelBtn.hidden = true;
+    setText(cancelMsg, '');
+    confirmNo.focus();
+  }
+
+  function closeConfirm(refocus) {
+    if (confirmBox.hidden) return;
+    confirmBox.hidden = true;
+    cancelBtn.hidden = state.status === null || isTerminal(state.status);
+    if (refocus && !cancelBtn.hidden) cancelBtn.focus();
+  }
+
   async function onCancel() {
+    confirmBox.hidden = true;
+    cancelBtn.hidden = false;
     cancelBtn.disabled = true;
     setText(cancelMsg, 'Cancelling…');
     try {
@@ -453,9 +507,20 @@ export function mountRun(container, { parts, query, signal }) {
     }
   }
 
+  // Keep the cursor with what was applied even if the page goes before the next render.
+  const onPageHide = () => persist();
+  const onVisibility = () => { if (document.visibilityState === 'hidden') persist(); };
+  window.addEventListener('pagehide', onPageHide);
+  document.addEventListener('visibilitychange', onVisibility);
+  const unsubscribeServer = serverStatus.subscribe(() => renderMode());
+
   loadRun();
 
   return () => {
+    persist();
+    window.removeEventListener('pagehide', onPageHide);
+    document.removeEventListener('visibilitychange', onVisibility);
+    unsubscribeServer();
     if (stream) stream.stop();
     clearTimeout(queueTimer);
     clearTimeout(cancelTimer);

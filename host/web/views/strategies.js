@@ -61,8 +61,9 @@ const PRIORITIES = ['low', 'normal', 'high'];
 
 export function mountStrategyForm(container, { parts, signal }) {
   const code = parts[1];
-  pageTitle(`Run ${code}`);
-  const heading = h('h1', { tabindex: '-1' }, `Run ${code}`);
+  // Named "Run X" only once the server has said X exists.
+  pageTitle(`Strategy ${code}`);
+  const heading = h('h1', { tabindex: '-1' }, `Strategy ${code}`);
   const body = h('div', null, h('p', { class: 'loading' }, 'Loading the parameter schema…'));
   replace(container,
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/strategies' }, 'Strategies'), ' / ', h('span', null, code)),
@@ -80,6 +81,10 @@ export function mountStrategyForm(container, { parts, signal }) {
       recentRuns(s.code, signal));
   }).catch((e) => {
     if (signal.aborted) return;
+    if (e.status === 404) {
+      heading.textContent = 'Unknown strategy';
+      pageTitle(`Unknown strategy ${code}`);
+    }
     replace(body, errorBox(e, e.status === 404 ? `There is no strategy “${code}”` : 'Could not load the strategy'),
       h('p', null, h('a', { href: '#/strategies' }, 'Back to the strategies')));
   });
