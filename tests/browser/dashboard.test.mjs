@@ -934,6 +934,8 @@ test('when the server stops: a shutdown warning, then nothing claims live or ok'
     await page.locator('#queue-connection').waitFor();
     await page.waitForFunction(() => document.querySelector('#queue-connection')?.dataset.mode === 'offline', null, { timeout: 15_000 });
     assert.doesNotMatch(await page.locator('#queue-connection').textContent(), /Live/);
+    assert.doesNotMatch(await page.locator('#queue-summary').textContent(), /0 running/);
+    assert.equal(await page.locator('#queue-empty').isVisible(), false, 'not "nothing is running": it is not known');
     await shot(page, '15-server-down');
     // Back on the same port: the page says so by itself.
     again = await startOwnServer({ port: srv.port, grace, name: 'stopping' });

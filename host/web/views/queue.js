@@ -189,15 +189,16 @@ export function mountQueue(container, { signal }) {
       // Move only when out of place, so focus inside the row survives updates.
       if (activeBody.children[i] !== row.tr) activeBody.insertBefore(row.tr, activeBody.children[i] || null);
     });
+    // Never "Live" (nor "nothing is running") while the server does not answer.
+    const lost = serverStatus.state.contact === 'lost';
     activeWrap.hidden = runs.length === 0;
-    emptyActive.hidden = runs.length !== 0 || !runHub.ready;
+    emptyActive.hidden = runs.length !== 0 || !runHub.ready || lost;
     const running = runs.filter((r) => r.status !== 'queued').length;
     const queued = runs.length - running;
-    setText(summary, runHub.ready || queueInfo.size
-      ? `${running} running, ${totalQueued ?? queued} queued${maxConcurrent ? ` · up to ${maxConcurrent} at a time` : ''}`
-      : 'Connecting…');
-    // Never "Live" while the server does not answer.
-    const lost = serverStatus.state.contact === 'lost';
+    setText(summary, lost ? 'Not known while the server does not answer; the last known runs are shown.'
+      : runHub.ready || queueInfo.size
+        ? `${running} running, ${totalQueued ?? queued} queued${maxConcurrent ? ` · up to ${maxConcurrent} at a time` : ''}`
+        : 'Connecting…');
     const mode = lost ? 'offline' : runHub.mode;
     setText(modeEl, lost ? 'No contact with the server'
       : mode === 'live' ? 'Live' : mode === 'polling' ? 'Live (polling)' : 'Connecting…');
