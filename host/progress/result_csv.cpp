@@ -1,6 +1,7 @@
 #include "progress/result_csv.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -8,14 +9,32 @@
 namespace stratrun {
 namespace {
 
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
+/// Characters a spreadsheet takes as the start of a formula.
+bool StartsLikeAFormula(const std::string& text) {
+  return !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos;
+}
+
+void AppendTextCell(std::string& out, const std::string& text) {
+  const bool formula = StartsLikeAFormula(text);
+  if (!formula && text.find_first_of(",\"\n\r") == std::string::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  if (formula) out += '\'';
   for (char c : text) {
     if (c == '"') out += '"';
     out += c;
   }
-  return out + "\"";
+  out += '"';
+}
+
+/// The shortest text that parses back to exactly `value`; "" for NaN and infinities.
+void AppendNumberCell(std::string& out, double value) {
+  if (!std::isfinite(value)) return;
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, ec == std::errc() ? end : buf);
 }
 
 }  // namespace
@@ -23,7 +42,9 @@ std::string CsvField(const std::string& text) {
 std::string FormatNumber(double value) {
   if (!std::isfinite(value)) return "";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", value);
+  // Whole numbers (volumes, counts) in full; others to 6 significant digits.
+  const bool whole = std::fabs(value) < 1e15 && value == std::trunc(value);
+  std::snprintf(buf, sizeof buf, whole ? "%.0f" : "%.6g", value);
   return buf;
 }
 
@@ -35,18 +56,29 @@ std::string ResultsToCsv(const std::vector<ResultRow>& rows) {
     }
   }
   std::string out = "ticker,score,passed";
-  for (const auto& name : metric_names) out += "," + CsvField(name);
+  for (const auto& name : metric_names) {
+    out += ',';
+    AppendTextCell(out, name);
+  }
   out += ",reasons\n";
   for (const auto& row : rows) {
     std::map<std::string, double> values(row.metrics.begin(), row.metrics.end());
-    out += CsvField(row.ticker) + "," + FormatNumber(row.score) + "," + (row.passed ? "true" : "false");
+    AppendTextCell(out, row.ticker);
+    out += ',';
+    AppendNumberCell(out, row.score);
+    out += row.passed ? ",true" : ",false";
     for (const auto& name : metric_names) {
-      auto it = values.find(name);
-      out += "," + (it == values.end() ? std::string() : FormatNumber(it->second));
+      out += ',';
+      if (auto it = values.find(name); it != values.end()) AppendNumberCell(out, it->second);
     }
     std::string reasons;
-    for (const auto& r : row.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
-    out += "," + CsvField(reasons) + "\n";
+    for (const auto& r : row.reasons) {
+      if (!reasons.empty()) reasons += "; ";
+      reasons += r;
+    }
+    out += ',';
+    AppendTextCell(out, reasons);
+    out += '\n';
   }
   return out;
 }
