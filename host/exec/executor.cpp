@@ -20,6 +20,9 @@ using SystemClock = std::chrono::system_clock;
 constexpr std::chrono::seconds kMaxTimeout = std::chrono::hours(24 * 365);
 /// How long a shutdown waits between warnings about runs that ignore cancellation.
 constexpr std::chrono::seconds kShutdownWarnEvery{10};
+/// How long a running run's log gathers events before it commits them (group commit): the
+/// live streams wait at most this long for what they show to be durable.
+constexpr std::chrono::milliseconds kLiveCommitInterval{5};
 
 RunState FinalState(EventType type) {
   switch (type) {
@@ -480,10 +483,11 @@ void Executor::Execute(const std::shared_ptr<ActiveRun>& run) {
     log->warn("run {}: cannot record that it starts: {}", run_id, marked.message());
   }
   try {
-    RunLogSink run_log(store_, initial);
+    // Durable first: the snapshot and the live streams see an event once the log keeps it.
     Tracker tracker(*this, run);
-    FanOutSink sink{&run_log, &tracker, &live_};
-    const RunOutcome outcome = RunPlugin(*run->submission.plugin, run->submission.request, data_, sink, run->cancel);
+    FanOutSink committed{&tracker, &live_};
+    RunLogSink run_log(store_, initial, {.flush_interval = kLiveCommitInterval}, &committed);
+    const RunOutcome outcome = RunPlugin(*run->submission.plugin, run->submission.request, data_, run_log, run->cancel);
     if (Status logged = run_log.Flush(); !logged.ok()) {
       log->error("run {}: its log is not yet durable (still retrying): {}", run_id, logged.message());
     }

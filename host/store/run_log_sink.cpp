@@ -40,8 +40,8 @@ RunLogSinkOptions Sane(RunLogSinkOptions options) {
 
 }  // namespace
 
-RunLogSink::RunLogSink(RunStore& store, RunRecord run, Options options)
-    : store_(store), options_(Sane(options)), run_id_(run.run_id), run_(std::move(run)) {
+RunLogSink::RunLogSink(RunStore& store, RunRecord run, Options options, ProgressSink* committed)
+    : store_(store), committed_(committed), options_(Sane(options)), run_id_(run.run_id), run_(std::move(run)) {
   events_.reserve(std::min<size_t>(options_.batch_size, 4096));
   rows_.reserve(std::min<size_t>(options_.batch_size, 4096));
   writer_ = std::thread([this] { WriterLoop(); });
@@ -61,6 +61,7 @@ void RunLogSink::OnEvent(const ProgressEvent& event) noexcept {
   bool terminal = false;
   try {
     std::unique_lock lock(mutex_);
+    const bool was_idle = events_.empty() && rows_.empty();
     events_.push_back(event);
     ++received_;
     terminal = IsTerminal(event.type);
@@ -68,7 +69,7 @@ void RunLogSink::OnEvent(const ProgressEvent& event) noexcept {
     const bool full = events_.size() + rows_.size() == options_.batch_size;
     if (first) flush_wanted_ = std::max(flush_wanted_, received_);  // show "running" promptly
     lock.unlock();
-    if (first || full) wake_writer_.notify_one();
+    if (was_idle || full) wake_writer_.notify_one();
   } catch (const std::exception& e) {
     Logger("store")->error("run {}: could not queue event {}: {}", run_id_, event.seq, e.what());
     return;
@@ -87,11 +88,12 @@ void RunLogSink::OnResult(const std::string& run_id, const ResultRow& row) noexc
       warned_other_run_ = true;
       Logger("store")->warn("run {}: got a result of run {}; storing it under {}", run_id_, run_id, run_id_);
     }
+    const bool was_idle = events_.empty() && rows_.empty();
     rows_.push_back(row);
     ++received_;
     const bool full = events_.size() + rows_.size() == options_.batch_size;
     lock.unlock();
-    if (full) wake_writer_.notify_one();
+    if (was_idle || full) wake_writer_.notify_one();
   } catch (const std::exception& e) {
     Logger("store")->error("run {}: could not queue result {}: {}", run_id_, row.ticker, e.what());
   }
@@ -159,6 +161,9 @@ void RunLogSink::WriterLoop() {
   auto next_write = SteadyClock::now() + options_.flush_interval;
   for (;;) {
     if (failures == 0) {
+      // Quiet run: sleep until something is queued (no timed wake-ups). Then let the batch
+      // fill until flush_interval after the previous commit, unless it is full or wanted.
+      wake_writer_.wait(lock, [&] { return stopping_ || flush_wanted_ > taken_ || !events_.empty() || !rows_.empty(); });
       wake_writer_.wait_until(lock, next_write, [&] {
         return stopping_ || flush_wanted_ > taken_ || events_.size() + rows_.size() >= options_.batch_size;
       });
@@ -185,6 +190,10 @@ void RunLogSink::WriterLoop() {
 
     Apply(std::span(batch_events).subspan(old_events), std::span(batch_rows).subspan(old_rows));
     Status status = store_.AppendBatch(run_, batch_events, batch_rows);
+    if (status.ok() && committed_) {
+      for (const ResultRow& row : batch_rows) committed_->OnResult(run_id_, row);
+      for (const ProgressEvent& event : batch_events) committed_->OnEvent(event);
+    }
 
     lock.lock();
     if (status.ok()) {

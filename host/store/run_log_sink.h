@@ -2,7 +2,7 @@
 // rows and its strategy_run row — in batches written by a background thread.
 //
 //   RunRecord run = …;                       // already stored with CreateRun
-//   RunLogSink log(store, run);
+//   RunLogSink log(store, run, {}, &hub);    // the hub sees only what the log keeps
 //   RunPlugin(plugin, request, data, log, stop);  // the terminal event makes it all durable
 #pragma once
 
@@ -25,7 +25,8 @@
 namespace stratrun {
 
 struct RunLogSinkOptions {
-  /// A batch is committed this long after the previous one at the latest…
+  /// What is queued is committed this long after the previous commit at the latest (a
+  /// sink with nothing queued sleeps until something comes)…
   std::chrono::milliseconds flush_interval{100};
   /// …or as soon as this many events + rows are queued. (Both are at least 1.)
   size_t batch_size = 512;
@@ -47,6 +48,12 @@ struct RunLogSinkOptions {
 /// the terminal event the final status (completed, cancelled or error), finished_at and
 /// its error_code and message (the cancel reason for a cancelled run).
 ///
+/// Durable first: the optional `committed` sink receives every row and event only after
+/// the batch holding it is committed — rows before events, each in the order received —
+/// on the writer thread (the terminal event's OnEvent returns after `committed` has it).
+/// Whatever a live viewer is shown through it survives a crash of the process, with the
+/// same seq, so the counts a page showed never exceed what the log keeps.
+///
 /// Nothing is dropped: a failed batch stays queued and is retried (and logged) until it
 /// is written. Writes are idempotent (events by (run_id, seq), rows by ticker), so a retry
 /// never duplicates. Only a sink destroyed while its database has refused writes for
@@ -60,8 +67,9 @@ class RunLogSink : public ProgressSink {
  public:
   using Options = RunLogSinkOptions;
 
-  /// `run` must already be stored (RunStore::CreateRun); `store` must outlive the sink.
-  RunLogSink(RunStore& store, RunRecord run, Options options = {});
+  /// `run` must already be stored (RunStore::CreateRun); `store` and `committed` (may be
+  /// null) must outlive the sink.
+  RunLogSink(RunStore& store, RunRecord run, Options options = {}, ProgressSink* committed = nullptr);
   /// Flushes (see Flush) and stops the writer.
   ~RunLogSink() override;
   RunLogSink(const RunLogSink&) = delete;
@@ -80,6 +88,7 @@ class RunLogSink : public ProgressSink {
   void Apply(std::span<const ProgressEvent> events, std::span<const ResultRow> rows);
 
   RunStore& store_;
+  ProgressSink* const committed_;
   const Options options_;
   const std::string run_id_;
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "store/sqlite.h"
@@ -267,6 +268,44 @@ TEST_F(RunLogSinkTest, AnotherProcessHoldingTheWriteLockDelaysButLosesNothing) {
   EXPECT_EQ(*store_->LastSeq(run_.run_id), 102u);
   EXPECT_EQ(*store_->CountResults(run_.run_id, false), 100);
   EXPECT_EQ(Stored().status, RunState::kCompleted);
+}
+
+TEST_F(RunLogSinkTest, ALiveViewerIsShownOnlyWhatTheLogKeeps) {
+  // No run row yet: every batch fails, so nothing may reach the viewer.
+  testing::RecordingSink viewer;
+  RunLogSink sink(*store_, run_, {.flush_interval = std::chrono::milliseconds(1)}, &viewer);
+  FakeRun run(sink, run_.run_id);
+  run.Emit(EventType::kStarted, 0);
+  for (int i = 1; i <= 50; ++i) {
+    run.Result("T" + std::to_string(i), i, i % 2 == 0);
+    run.Emit(EventType::kTickerCompleted, i);
+  }
+  EXPECT_TRUE(viewer.events().empty()) << "shown before it was durable";
+  EXPECT_TRUE(viewer.results().empty());
+
+  ASSERT_TRUE(store_->CreateRun(run_).ok());
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {  // at every moment: what was shown is in the log
+    while (!done) {
+      const size_t shown = viewer.events().size();
+      const size_t shown_rows = viewer.results().size();
+      EXPECT_LE(shown, *store_->LastSeq(run_.run_id));
+      EXPECT_LE(static_cast<int64_t>(shown_rows), *store_->CountResults(run_.run_id, false));
+    }
+  });
+  for (int i = 51; i <= 300; ++i) {
+    run.Result("T" + std::to_string(i), i, false);
+    run.Emit(EventType::kTickerCompleted, i);
+  }
+  run.Emit(EventType::kCompleted, 300);  // returns once the viewer has it
+  done = true;
+  watcher.join();
+
+  const auto shown = viewer.events();
+  ASSERT_EQ(shown.size(), run.seq());
+  for (size_t i = 0; i < shown.size(); ++i) EXPECT_EQ(shown[i].seq, i + 1) << "in order, each once";
+  EXPECT_EQ(shown.back().type, EventType::kCompleted);
+  EXPECT_EQ(viewer.results().size(), 300u);
 }
 
 TEST_F(RunLogSinkTest, SeveralRunsLogConcurrentlyThroughOneStore) {
