@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <numeric>
 #include <optional>
@@ -30,6 +31,9 @@ enum Column : int { kDate, kOpen, kHigh, kLow, kClose, kAdjClose, kVolume, kColu
 constexpr std::array<std::string_view, kColumnCount> kColumnNames = {
     "Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"};
 constexpr std::string_view kHeaderLine = "Date,Open,High,Low,Close,Adj Close,Volume";
+// How WriteYahooCsv marks a generated file: one more column, on every line.
+constexpr std::string_view kSyntheticHeaderEnd = ",Source\n";
+constexpr std::string_view kSyntheticLineEnd = ",synthetic\n";
 
 constexpr double kPriceTolerance = 1e-9;  // relative
 constexpr size_t kMaxQuotedBytes = 40;
@@ -543,12 +547,13 @@ Result<std::string> ReadWholeFile(const fs::path& file) {
 
 }  // namespace
 
-Status WriteYahooCsv(const fs::path& file, const BarSeries& series) {
+Status WriteYahooCsv(const fs::path& file, const BarSeries& series, bool synthetic) {
   if (std::string problem = SeriesProblem(series); !problem.empty()) return InvalidArgument(problem);
+  const std::string_view line_end = synthetic ? kSyntheticLineEnd : "\n";
   std::string text;
-  text.reserve(kHeaderLine.size() + 1 + series.size() * 96);
+  text.reserve(kHeaderLine.size() + 1 + series.size() * (96 + line_end.size()));
   text.append(kHeaderLine);
-  text += '\n';
+  text.append(synthetic ? kSyntheticHeaderEnd : "\n");
   for (size_t i = 0; i < series.size(); ++i) {
     AppendDate(text, series.day[i]);
     for (double value : {series.open[i], series.high[i], series.low[i], series.close[i], series.adj_close[i],
@@ -556,9 +561,23 @@ Status WriteYahooCsv(const fs::path& file, const BarSeries& series) {
       text += ',';
       AppendNumber(text, value);
     }
-    text += '\n';
+    text.append(line_end);
   }
   return AtomicWrite(file, text);
+}
+
+bool IsSyntheticCsv(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char buf[4096];
+  in.read(buf, sizeof buf);
+  const std::string_view head(buf, static_cast<size_t>(in.gcount()));
+  const size_t header_end = head.find(kSyntheticHeaderEnd);
+  if (header_end == std::string_view::npos || head.find('\n') != header_end + kSyntheticHeaderEnd.size() - 1) {
+    return false;
+  }
+  const size_t row_end = head.find('\n', header_end + kSyntheticHeaderEnd.size());
+  return row_end != std::string_view::npos &&
+         head.substr(0, row_end + 1).ends_with(kSyntheticLineEnd);
 }
 
 // ---- CsvBarSource --------------------------------------------------------------------------

@@ -96,7 +96,16 @@ Result<BarSeries> ParseYahooCsv(std::string_view text);
 /// years 0000–9999, a value that is not finite, or a bar breaking the price/volume rules
 /// ("bar 3 (2024-01-04): high 9 is below low 10"). Internal when the file system fails
 /// (the message names the path and the cause; the temporary file is removed).
-Status WriteYahooCsv(const std::filesystem::path& file, const BarSeries& series);
+///
+/// Generated data say so in the file itself, so the mark travels wherever the file is
+/// copied: with `synthetic`, each line ends in one more column, `Source`, whose value is
+/// `synthetic` (a column every CSV reader and spreadsheet keeps, and ParseYahooCsv skips).
+Status WriteYahooCsv(const std::filesystem::path& file, const BarSeries& series, bool synthetic = false);
+
+/// True when `file` is one WriteYahooCsv wrote with `synthetic` (its header's last column
+/// is `Source` and its first row's is `synthetic`). Reads at most the first 4 KiB; false
+/// for a missing or unreadable file.
+bool IsSyntheticCsv(const std::filesystem::path& file);
 
 /// A folder of <TICKER>.csv files in the Yahoo Finance format. Reads files on every
 /// Load (no caching: the cache layer sits on top and uses FileFor to stat files).

@@ -25,7 +25,11 @@ fs::path DefaultDataDir() {
 
 bool IsSyntheticDataDir(const fs::path& dir) {
   std::error_code ec;
-  return fs::exists(dir / kSyntheticMarkerFile, ec);
+  if (fs::exists(dir / kSyntheticMarkerFile, ec)) return true;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".csv" && IsSyntheticCsv(it->path())) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> SyntheticTickerNames(size_t count) {
@@ -51,7 +55,7 @@ Status WriteSyntheticUniverse(const fs::path& dir, const SynthOptions& options) 
   auto worker = [&] {
     for (size_t i = next++; i < tickers.size(); i = next++) {
       const BarSeries series = SyntheticBarSource::Generate(tickers[i], options.seed, options.days);
-      Status written = WriteYahooCsv(dir / (tickers[i] + ".csv"), series);
+      Status written = WriteYahooCsv(dir / (tickers[i] + ".csv"), series, /*synthetic=*/true);
       if (!written.ok()) {
         std::lock_guard lock(failure_mutex);
         if (failure.ok()) failure = written;

@@ -21,7 +21,9 @@ std::filesystem::path DefaultDataDir();
 /// The file that marks a folder as holding generated, not real, data.
 inline constexpr const char* kSyntheticMarkerFile = "SYNTHETIC-DATA.txt";
 
-/// True when `dir` holds a generated sample universe (it has the marker file).
+/// True when `dir` holds generated data: it has the marker file, or any of its *.csv
+/// files is marked synthetic (IsSyntheticCsv), e.g. sample files copied among real ones.
+/// Reads the head of each file until one is marked (a few ms for 500 files).
 bool IsSyntheticDataDir(const std::filesystem::path& dir);
 
 struct SynthOptions {
@@ -35,7 +37,8 @@ struct SynthOptions {
 /// SYN0001, SYN0002, … when more are asked for.
 std::vector<std::string> SyntheticTickerNames(size_t count);
 
-/// Writes one <TICKER>.csv per ticker into `dir` (created if missing) and the marker file.
+/// Writes one <TICKER>.csv per ticker into `dir` (created if missing), each marked
+/// synthetic in its own rows (WriteYahooCsv), and the folder's marker file.
 /// Each file is written atomically; existing files of other tickers are left alone.
 Status WriteSyntheticUniverse(const std::filesystem::path& dir, const SynthOptions& options);
 

@@ -51,6 +51,29 @@ TEST(DataFolderTest, AnEmptyFolderIsFilledButAFolderWithDataIsLeftAlone) {
   EXPECT_FALSE(IsSyntheticDataDir(real.path()));
 }
 
+TEST(DataFolderTest, SampleFilesCopiedAmongRealOnesStillSayTheyAreSynthetic) {
+  TempDir sample, real;
+  ASSERT_TRUE(WriteSyntheticUniverse(sample.path(), {.tickers = {"AAPL", "MSFT"}, .days = 30}).ok());
+  EXPECT_TRUE(IsSyntheticCsv(sample.path() / "AAPL.csv"));
+  std::ifstream in(sample.path() / "AAPL.csv");
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  EXPECT_EQ(header, "Date,Open,High,Low,Close,Adj Close,Volume,Source");
+  EXPECT_TRUE(row.ends_with(",synthetic")) << row;
+
+  std::ofstream(real.path() / "XYZ.csv") << "Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,1,1,1,1,1,1\n";
+  EXPECT_FALSE(IsSyntheticCsv(real.path() / "XYZ.csv"));
+  EXPECT_FALSE(IsSyntheticDataDir(real.path()));
+  fs::copy_file(sample.path() / "AAPL.csv", real.path() / "AAPL.csv");  // the marker file stays behind
+  EXPECT_TRUE(IsSyntheticDataDir(real.path())) << "the mark travels with the file";
+
+  CsvBarSource files(real.path());
+  auto aapl = files.Load("AAPL");
+  ASSERT_TRUE(aapl.ok()) << aapl.status().message();
+  EXPECT_EQ((*aapl)->close, SyntheticBarSource::Generate("AAPL", 42, 30).close) << "the Source column is skipped";
+}
+
 TEST(DataFolderTest, SyntheticTickerNamesExtendTheSp500List) {
   auto five = SyntheticTickerNames(5);
   EXPECT_EQ(five.size(), 5u);
