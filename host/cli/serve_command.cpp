@@ -98,7 +98,8 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
 
   http::ApiServer server({.host = options.host, .port = options.port},
                          {.registry = registry, .store = **store, .data = *data->bars, .executor = executor,
-                          .hub = hub, .web_root = WebRoot(options.web_root), .version = STRATRUN_VERSION});
+                          .hub = hub, .web_root = WebRoot(options.web_root), .version = STRATRUN_VERSION,
+                          .market_data_synthetic = data->synthetic, .market_data_dir = data->dir});
   if (Status started = server.Start(); !started.ok()) {
     std::fprintf(stderr, "stratrun: %s\n", started.message().c_str());
     executor.Shutdown(std::chrono::milliseconds(0));
@@ -120,6 +121,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
                static_cast<long long>(options.grace_seconds));
   // Finish or cancel running runs (queued ones stay queued for the next start), close every
   // stream cleanly, then stop serving. The run log is durable once each run's sink is done.
+  server.BeginShutdown(std::chrono::seconds(options.grace_seconds));  // health and lifecycle streams say so
   executor.Shutdown(std::chrono::seconds(options.grace_seconds));
   hub.Shutdown();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the terminating chunks go out

@@ -1,6 +1,10 @@
 #include "http/api_server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <mutex>
@@ -50,17 +54,33 @@ std::string_view MethodName(Method method) {
   }
 }
 
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
+/// The path's non-empty segments, each percent-decoded; nullopt for a malformed escape.
+std::optional<std::vector<std::string>> Segments(std::string_view path) {
+  std::vector<std::string> out;
   size_t pos = 0;
   while (pos < path.size()) {
     size_t next = path.find('/', pos);
     if (next == std::string_view::npos) next = path.size();
-    if (next > pos) out.push_back(path.substr(pos, next - pos));
+    if (next > pos) {
+      auto segment = PercentDecode(path.substr(pos, next - pos), /*plus_is_space=*/false);
+      if (!segment) return std::nullopt;
+      out.push_back(std::move(*segment));
+    }
     pos = next + 1;
   }
   return out;
 }
+
+/// What a run id in a path may look like before the store is asked (ids are UUIDs).
+bool PlausibleRunId(std::string_view text) {
+  return !text.empty() && text.size() <= kMaxRunIdLength &&
+         std::all_of(text.begin(), text.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
+/// The length of a whole run id (NewRunId: a UUID).
+constexpr size_t kFullRunIdLength = 36;
 
 std::string_view ContentTypeFor(const std::filesystem::path& file) {
   static const std::unordered_map<std::string, std::string_view> kTypes = {
@@ -81,6 +101,7 @@ struct ApiState {
   explicit ApiState(ApiServices s) : services(std::move(s)) {}
   ApiServices services;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<bool> shutting_down{false};
   // Finished runs never change: their records are kept here so that polling a finished
   // run's status does not touch SQLite. Bounded (cleared when full).
   std::mutex finished_mutex;
@@ -93,13 +114,39 @@ struct ApiState {
 
 namespace {
 
+/// What the guard knows of one connection. Reactor thread only (a connection's input, the
+/// callbacks of its writes and its requests all run on the reactor thread that owns it).
+struct ConnectionState {
+  static constexpr const char* kPeerData = "stratrun.connection";
+  std::string buffer;        // bytes received, not yet handed to Pistache
+  bool fed = false;          // a request was handed on (its answer may still be queued)
+  bool waiting = false;      // for earlier answers to be written before the next request
+  bool closing = false;      // the connection ends after what was answered: input is ignored
+  bool streaming = false;    // an SSE stream took the connection over: input is ignored
+  bool close_after = false;  // the request being handled asked to close the connection
+};
+
+std::shared_ptr<ConnectionState> ConnectionOf(const Pistache::Tcp::Peer& peer) {
+  return std::static_pointer_cast<ConnectionState>(peer.tryGetData(ConnectionState::kPeerData));
+}
+
 class Routes {
  public:
   explicit Routes(ApiState& state) : s_(state), svc_(state.services) {}
 
   void Handle(const Request& request, ResponseWriter& response) {
     const std::string& resource = request.resource();
-    const auto seg = Segments(resource);
+    const auto segments = Segments(resource);
+    if (!segments) {
+      return SendError(response, Code::Bad_Request, "invalid_argument",
+                       "the path has a malformed percent escape (% must be followed by two hex digits)", "path");
+    }
+    const std::vector<std::string>& seg = *segments;
+    auto query = QueryParams::Decode(request);
+    if (!query) {
+      return SendError(response, Code::Bad_Request, "invalid_argument", query.status().message(), query.status().field());
+    }
+    query_ = std::move(*query);
     const Method m = request.method();
     auto is = [&](std::initializer_list<std::string_view> parts) {
       if (seg.size() != parts.size()) return false;
@@ -115,7 +162,8 @@ class Routes {
       if (m == expected) return true;
       SetHeader(response, "Allow", std::string(allow));
       SendError(response, Code::Method_Not_Allowed, "method_not_allowed",
-                std::string(MethodName(m)) + " is not allowed on " + resource + " (allowed: " + std::string(allow) + ")");
+                std::string(MethodName(m)) + " is not allowed on " + Echo(resource, 200) + " (allowed: " +
+                    std::string(allow) + ")");
       return false;
     };
 
@@ -141,23 +189,23 @@ class Routes {
     } else if (is({"api", "strategies", "queue"})) {
       if (only("GET", Method::Get)) Queue(response);
     } else if (is({"api", "strategies", "runs"})) {
-      if (only("GET", Method::Get)) ListRuns(request, response);
+      if (only("GET", Method::Get)) ListRuns(response);
     } else if (is({"api", "strategies", "sse", "*"})) {
-      if (only("GET", Method::Get)) RunStream(request, response, std::string(seg[3]));
+      if (only("GET", Method::Get) && ResolveRun(seg[3], response)) RunStream(request, response, run_id_);
     } else if (is({"api", "strategies", "runs", "*"})) {
-      if (only("GET", Method::Get)) GetRun(response, std::string(seg[3]));
+      if (only("GET", Method::Get) && ResolveRun(seg[3], response)) GetRun(response, run_id_);
     } else if (is({"api", "strategies", "runs", "*", "status"})) {
-      if (only("GET", Method::Get)) RunStatus(response, std::string(seg[3]));
+      if (only("GET", Method::Get) && ResolveRun(seg[3], response)) RunStatus(response, run_id_);
     } else if (is({"api", "strategies", "runs", "*", "events"})) {
-      if (only("GET", Method::Get)) RunEvents(request, response, std::string(seg[3]));
+      if (only("GET", Method::Get) && ResolveRun(seg[3], response)) RunEvents(response, run_id_);
     } else if (is({"api", "strategies", "runs", "*", "results"})) {
-      if (only("GET", Method::Get)) RunResults(request, response, std::string(seg[3]));
+      if (only("GET", Method::Get) && ResolveRun(seg[3], response)) RunResults(response, run_id_);
     } else if (is({"api", "strategies", "runs", "*", "cancel"})) {
-      if (only("POST", Method::Post)) Cancel(response, std::string(seg[3]));
+      if (only("POST", Method::Post) && ResolveRun(seg[3], response)) Cancel(response, run_id_);
     } else if (is({"api", "strategies", "runs", "*", "bars", "*"})) {
-      if (only("GET", Method::Get)) Bars(request, response, std::string(seg[3]), std::string(seg[5]));
+      if (only("GET", Method::Get) && ResolveRun(seg[3], response)) Bars(response, run_id_, seg[5]);
     } else if (is({"api", "strategies", "*"})) {
-      if (only("GET", Method::Get)) Strategy(response, std::string(seg[2]));
+      if (only("GET", Method::Get)) Strategy(response, seg[2]);
     } else {
       NoSuchEndpoint(response, resource);
     }
@@ -165,7 +213,32 @@ class Routes {
 
  private:
   void NoSuchEndpoint(ResponseWriter& response, const std::string& resource) {
-    SendError(response, Code::Not_Found, "not_found", "no such endpoint: " + resource);
+    SendError(response, Code::Not_Found, "not_found", "no such endpoint: " + Echo(resource, 200));
+  }
+
+  /// The one place a `{run_id}` of a path is resolved: the whole id or a unique prefix
+  /// becomes the whole id (in run_id_); otherwise answers 404 (no match) or 400
+  /// "ambiguous_run_id" (several) and returns false.
+  bool ResolveRun(const std::string& text, ResponseWriter& response) {
+    if (!PlausibleRunId(text)) {
+      SendStatus(response, NotFound("unknown run '" + Echo(text) + "'", "run_id"));
+      return false;
+    }
+    if (text.size() == kFullRunIdLength) {  // a whole id: no prefix search (FindRun answers 404)
+      run_id_ = text;
+      return true;
+    }
+    auto resolved = svc_.store.ResolveRunId(text);
+    if (!resolved) {
+      if (resolved.status().code() == StatusCode::kInvalidArgument) {
+        SendError(response, Code::Bad_Request, "ambiguous_run_id", resolved.status().message(), "run_id");
+      } else {
+        SendStatus(response, resolved.status());
+      }
+      return false;
+    }
+    run_id_ = std::move(*resolved);
+    return true;
   }
 
   void ServeFile(ResponseWriter& response, std::string_view relative) {
@@ -179,7 +252,7 @@ class Routes {
     const std::filesystem::path file = svc_.web_root / std::string(relative);
     std::ifstream in(file, std::ios::binary);
     if (!safe || !in || std::filesystem::is_directory(file)) {
-      return SendError(response, Code::Not_Found, "not_found", "no such file: " + std::string(relative));
+      return SendError(response, Code::Not_Found, "not_found", "no such file: " + Echo(relative, 200));
     }
     std::stringstream body;
     body << in.rdbuf();
@@ -193,19 +266,22 @@ class Routes {
     const auto queue = svc_.executor.Queue();
     const auto running = std::count_if(queue.begin(), queue.end(), [](const QueueEntry& e) { return e.position == 0; });
     const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - s_.started).count();
-    std::string json = "{\"status\":\"ok\",\"version\":" + JsonString(svc_.version) +
+    const char* status = s_.shutting_down.load() ? "shutting_down" : "ok";
+    std::string json = std::string("{\"status\":\"") + status + "\",\"version\":" + JsonString(svc_.version) +
                        ",\"uptime_seconds\":" + std::to_string(static_cast<int64_t>(uptime)) +
                        ",\"strategies\":" + std::to_string(catalog->plugins.size()) +
                        ",\"rejected\":" + std::to_string(catalog->rejected.size()) +
                        ",\"running\":" + std::to_string(running) +
                        ",\"queued\":" + std::to_string(static_cast<int64_t>(queue.size()) - running) +
-                       ",\"subscribers\":" + std::to_string(svc_.hub.subscriber_count()) + "}";
+                       ",\"subscribers\":" + std::to_string(svc_.hub.subscriber_count()) +
+                       ",\"market_data\":{\"synthetic\":" + (svc_.market_data_synthetic ? "true" : "false") +
+                       ",\"dir\":" + JsonString(svc_.market_data_dir.string()) + "}}";
     SendJson(response, Code::Ok, json);
   }
 
   void Strategy(ResponseWriter& response, const std::string& code) {
     auto plugin = svc_.registry.catalog()->Find(code);
-    if (!plugin) return SendError(response, Code::Not_Found, "not_found", "unknown strategy '" + code + "'", "strategy_code");
+    if (!plugin) return SendError(response, Code::Not_Found, "not_found", "unknown strategy '" + Echo(code) + "'", "strategy_code");
     rapidjson::StringBuffer buffer;
     Writer w(buffer);
     WriteDescriptor(w, *plugin, true);
@@ -227,7 +303,7 @@ class Routes {
     for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
       const std::string_view name(it->name.GetString(), it->name.GetStringLength());
       if (name != "strategy_code" && name != "parameters" && name != "options") {
-        return invalid("unknown field '" + std::string(name) + "'", std::string(name));
+        return invalid("unknown field '" + Echo(name) + "'", std::string(name));
       }
     }
     const auto code_it = body.FindMember("strategy_code");
@@ -237,7 +313,7 @@ class Routes {
     const std::string code(code_it->value.GetString(), code_it->value.GetStringLength());
     if (code.size() > kMaxCodeLength) return invalid("strategy_code is too long", "strategy_code");
     auto plugin = svc_.registry.catalog()->Find(code);
-    if (!plugin) return SendError(response, Code::Not_Found, "not_found", "unknown strategy '" + code + "'", "strategy_code");
+    if (!plugin) return SendError(response, Code::Not_Found, "not_found", "unknown strategy '" + Echo(code) + "'", "strategy_code");
 
     rapidjson::Value empty(rapidjson::kObjectType);
     const auto params_it = body.FindMember("parameters");
@@ -267,7 +343,7 @@ class Routes {
         } else if (name == "notify_on_completion") {
           if (!it->value.IsBool()) return invalid("notify_on_completion must be true or false", "options.notify_on_completion");
         } else {
-          return invalid("unknown option '" + name + "'", "options." + name);
+          return invalid("unknown option '" + Echo(name) + "'", "options." + name);
         }
       }
     }
@@ -337,16 +413,16 @@ class Routes {
     SendJson(response, Code::Ok, buffer.GetString());
   }
 
-  void ListRuns(const Request& request, ResponseWriter& response) {
+  void ListRuns(ResponseWriter& response) {
     RunFilter filter;
-    if (auto status = Query(request, "status"); status && !status->empty()) {
+    if (auto status = Query(query_, "status"); status && !status->empty()) {
       filter.status = ParseRunState(*status);
-      if (!filter.status) return SendStatus(response, InvalidArgument("unknown status '" + *status + "'", "status"));
+      if (!filter.status) return SendStatus(response, InvalidArgument("unknown status '" + Echo(*status) + "'", "status"));
     }
-    if (auto code = Query(request, "strategy_code")) filter.strategy_code = *code;
-    auto limit = QueryInteger(request, "limit", 50, 1, 500);
+    if (auto code = Query(query_, "strategy_code")) filter.strategy_code = *code;
+    auto limit = QueryInteger(query_, "limit", 50, 1, 500);
     if (!limit) return SendStatus(response, limit.status());
-    auto offset = QueryInteger(request, "offset", 0, 0, INT64_MAX / 2);
+    auto offset = QueryInteger(query_, "offset", 0, 0, INT64_MAX / 2);
     if (!offset) return SendStatus(response, offset.status());
     filter.limit = *limit;
     filter.offset = *offset;
@@ -469,18 +545,18 @@ class Routes {
     SendJson(response, Code::Ok, buffer.GetString());
   }
 
-  void RunEvents(const Request& request, ResponseWriter& response, const std::string& run_id) {
+  void RunEvents(ResponseWriter& response, const std::string& run_id) {
     auto run = FindRun(run_id);
     if (!run) return SendStatus(response, run.status());
-    auto after = QueryInteger(request, "after", 0, 0, INT64_MAX / 2);
+    auto after = QueryInteger(query_, "after", 0, 0, INT64_MAX / 2);
     if (!after) return SendStatus(response, after.status());
-    auto limit = QueryInteger(request, "limit", 1000, 1, 10000);
+    auto limit = QueryInteger(query_, "limit", 1000, 1, 10000);
     if (!limit) return SendStatus(response, limit.status());
     // ?tail=N: the last N events (seqs are contiguous from 1, so they follow LastSeq − N).
-    auto tail = QueryInteger(request, "tail", 0, 1, 10000);
+    auto tail = QueryInteger(query_, "tail", 0, 1, 10000);
     if (!tail) return SendStatus(response, tail.status());
     if (*tail > 0) {
-      if (Query(request, "after")) return SendStatus(response, InvalidArgument("give after or tail, not both", "tail"));
+      if (Query(query_, "after")) return SendStatus(response, InvalidArgument("give after or tail, not both", "tail"));
       auto last = svc_.store.LastSeq(run_id);
       if (!last) return SendStatus(response, last.status());
       *after = std::max<int64_t>(0, static_cast<int64_t>(*last) - *tail);
@@ -495,28 +571,28 @@ class Routes {
     SendJson(response, Code::Ok, json);
   }
 
-  void RunResults(const Request& request, ResponseWriter& response, const std::string& run_id) {
+  void RunResults(ResponseWriter& response, const std::string& run_id) {
     auto run = FindRun(run_id);
     if (!run) return SendStatus(response, run.status());
     ResultQuery query;
-    auto passed = QueryBoolean(request, "passed");
+    auto passed = QueryBoolean(query_, "passed");
     if (!passed) return SendStatus(response, passed.status());
     query.passed_only = passed->value_or(false);
-    if (auto sort = Query(request, "sort"); sort && !sort->empty()) {
+    if (auto sort = Query(query_, "sort"); sort && !sort->empty()) {
       if (sort->size() > 64) return SendStatus(response, InvalidArgument("sort is too long", "sort"));
       query.sort_by = *sort;
     }
-    if (auto order = Query(request, "order"); order && !order->empty()) {
+    if (auto order = Query(query_, "order"); order && !order->empty()) {
       if (*order != "asc" && *order != "desc") return SendStatus(response, InvalidArgument("order must be asc or desc", "order"));
       query.descending = *order == "desc";
     } else {
       query.descending = query.sort_by != "ticker";
     }
-    const std::string format = Query(request, "format").value_or("json");
+    const std::string format = Query(query_, "format").value_or("json");
     if (format != "json" && format != "csv") return SendStatus(response, InvalidArgument("format must be json or csv", "format"));
-    auto limit = QueryInteger(request, "limit", format == "csv" ? -1 : 100, -1, 100000);
+    auto limit = QueryInteger(query_, "limit", format == "csv" ? -1 : 100, -1, 100000);
     if (!limit) return SendStatus(response, limit.status());
-    auto offset = QueryInteger(request, "offset", 0, 0, INT64_MAX / 2);
+    auto offset = QueryInteger(query_, "offset", 0, 0, INT64_MAX / 2);
     if (!offset) return SendStatus(response, offset.status());
     query.limit = *limit;
     query.offset = *offset;
@@ -536,18 +612,17 @@ class Routes {
   }
 
   void Cancel(ResponseWriter& response, const std::string& run_id) {
-    if (run_id.size() > kMaxRunIdLength) return SendStatus(response, NotFound("unknown run", "run_id"));
     Status cancelled = svc_.executor.Cancel(run_id, CancelReason::kUser);
     if (!cancelled.ok()) return SendStatus(response, cancelled);
     SendJson(response, Code::Ok, "{\"cancelled\":true,\"run_id\":" + JsonString(run_id) +
                                      ",\"message\":\"Execution cancelled successfully\"}");
   }
 
-  void Bars(const Request& request, ResponseWriter& response, const std::string& run_id, const std::string& ticker) {
+  void Bars(ResponseWriter& response, const std::string& run_id, const std::string& ticker) {
     auto run = FindRun(run_id);
     if (!run) return SendStatus(response, run.status());
-    if (!IsValidTicker(ticker)) return SendStatus(response, InvalidArgument("'" + ticker.substr(0, 20) + "' is not a ticker", "ticker"));
-    auto days = QueryInteger(request, "days", 252, 1, 5000);
+    if (!IsValidTicker(ticker)) return SendStatus(response, InvalidArgument("'" + Echo(ticker, 20) + "' is not a ticker", "ticker"));
+    auto days = QueryInteger(query_, "days", 252, 1, 5000);
     if (!days) return SendStatus(response, days.status());
     auto series = svc_.data.Load(ticker);
     if (!series) return SendStatus(response, series.status().code() == StatusCode::kNotFound
@@ -589,22 +664,23 @@ class Routes {
   }
 
   void RunStream(const Request& request, ResponseWriter& response, const std::string& run_id) {
-    if (run_id.size() > kMaxRunIdLength) return SendStatus(response, NotFound("unknown run", "run_id"));
     uint64_t after = 0;
-    std::optional<std::string> last = Header(request, "Last-Event-ID");
-    if (!last) last = Query(request, "last_event_id");
-    if (last && !last->empty()) {
-      char* end = nullptr;
-      const unsigned long long value = std::strtoull(last->c_str(), &end, 10);
-      if (end == last->c_str() || *end != '\0') {
-        return SendStatus(response, InvalidArgument("Last-Event-ID must be an event seq", "last_event_id"));
-      }
-      after = value;
+    std::string field = "Last-Event-ID";
+    std::optional<std::string> last = Header(request, field);
+    if (!last) {
+      field = "last_event_id";
+      last = Query(query_, field);
+    }
+    if (last) {
+      auto seq = ParseEventSeq(*last, field);
+      if (!seq) return SendError(response, Code::Bad_Request, "invalid_argument", seq.status().message(), field);
+      after = *seq;
     }
     auto run = FindRun(run_id);
     if (!run) return SendStatus(response, run.status());
     auto stream = std::make_shared<PeerStream>(response.peer());
     if (!stream->Open()) return;
+    MarkStreaming(response);
     auto id = svc_.hub.SubscribeRun(run_id, after, stream);
     if (!id) {
       stream->Close();
@@ -616,7 +692,13 @@ class Routes {
   void LifecycleStream(const Request&, ResponseWriter& response) {
     auto stream = std::make_shared<PeerStream>(response.peer());
     if (!stream->Open()) return;
+    MarkStreaming(response);
     Remember(stream, svc_.hub.SubscribeAll(stream));
+  }
+
+  /// The connection now carries a stream: the guard hands Pistache nothing more from it.
+  static void MarkStreaming(ResponseWriter& response) {
+    if (auto connection = ConnectionOf(*response.peer())) connection->streaming = true;
   }
 
   void Remember(const std::shared_ptr<PeerStream>& stream, SubscriptionId id) {
@@ -626,20 +708,233 @@ class Routes {
 
   ApiState& s_;
   ApiServices& svc_;
+  QueryParams query_;   // the request's, decoded once
+  std::string run_id_;  // the path's run id, resolved (ResolveRun)
 };
 
-class Handler : public Pistache::Http::Handler {
+/// Pistache's side: one complete request at a time comes in through onInput (from the
+/// guard) and is routed.
+class RequestHandler : public Pistache::Http::Handler {
  public:
-  HTTP_PROTOTYPE(Handler)
-  explicit Handler(std::shared_ptr<ApiState> state) : state_(std::move(state)) {}
+  HTTP_PROTOTYPE(RequestHandler)
+  explicit RequestHandler(std::shared_ptr<ApiState> state) : state_(std::move(state)) {}
 
   void onRequest(const Request& request, ResponseWriter response) override {
+    // Pistache copies the request's Connection header (or writes "Close"): say what the
+    // guard will do.
+    bool close = false;
+    if (auto peer = response.peer(); auto connection = ConnectionOf(*peer)) close = connection->close_after;
+    response.headers().remove<Pistache::Http::Header::Connection>();
+    response.headers().add<Pistache::Http::Header::Connection>(close ? Pistache::Http::ConnectionControl::Close
+                                                                     : Pistache::Http::ConnectionControl::KeepAlive);
     try {
       Routes(*state_).Handle(request, response);
     } catch (const std::exception& e) {
-      Logger("http")->error("{} {}: {}", MethodName(request.method()), request.resource(), e.what());
+      Logger("http")->error("{} {}: {}", MethodName(request.method()), Echo(request.resource(), 200), e.what());
       SendError(response, Code::Internal_Server_Error, "internal", "internal error");
     }
+  }
+
+ private:
+  std::shared_ptr<ApiState> state_;
+};
+
+// Pistache 0.0.5 declares Http::Handler::onInput private, so the guard (an Http::Handler
+// itself, as Endpoint requires) cannot call its base's parser on itself: it hands each
+// request to an inner RequestHandler, which must write through the reactor's transport that
+// Pistache gave the guard. Tcp::Handler::transport_ has no setter outside Transport; its
+// member pointer is named in an explicit instantiation, where access checks do not apply
+// ([temp.spec.general]/6).
+using TransportMemberPtr = Pistache::Tcp::Transport* Pistache::Tcp::Handler::*;
+TransportMemberPtr TransportMember();
+template <TransportMemberPtr Member>
+struct ExposeTransport {
+  friend TransportMemberPtr TransportMember() { return Member; }
+};
+template struct ExposeTransport<&Pistache::Tcp::Handler::transport_>;
+
+/// One request found at the front of a connection's buffer.
+struct Framed {
+  enum class State { kIncomplete, kComplete, kRefused } state = State::kIncomplete;
+  size_t length = 0;      // of the request in the buffer, head and body
+  std::string forwarded;  // what Pistache gets: the request line, safe headers, body
+  bool close = false;     // the client asked for the connection to end after the answer
+  bool stream = false;    // an SSE endpoint (its answer is written outside Pistache's queue)
+  // kRefused:
+  Code code = Code::Bad_Request;
+  std::string error_code, message, field;
+};
+
+bool IsTokenChar(unsigned char c) {
+  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool EqualsLower(std::string_view text, std::string_view lower) {
+  return text.size() == lower.size() &&
+         std::equal(text.begin(), text.end(), lower.begin(),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+std::string_view TrimOws(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+/// Frames the request at the front of `buffer` strictly (RFC 9112): a request line of a
+/// known method, an origin-form target and HTTP/1.0 or 1.1; header lines "name: value";
+/// a body of Content-Length bytes (decimal digits only; no Transfer-Encoding). Headers
+/// Pistache would parse into typed ones (and cookies) are not passed on — their parsers
+/// throw on odd values and the routes read none of them — except a normalised
+/// Content-Length.
+Framed FrameRequest(std::string_view buffer, size_t max_bytes) {
+  constexpr size_t kMaxHead = 16 * 1024;
+  Framed f;
+  auto refuse = [&](Code code, std::string error_code, std::string message, std::string field = {}) {
+    f.state = Framed::State::kRefused;
+    f.code = code;
+    f.error_code = std::move(error_code);
+    f.message = std::move(message);
+    f.field = std::move(field);
+    return f;
+  };
+  const size_t head_end = buffer.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) {
+    if (buffer.size() > kMaxHead) {
+      return refuse(Code::Request_Header_Fields_Too_Large, "request_too_large",
+                    "the request line and headers exceed " + std::to_string(kMaxHead) + " bytes");
+    }
+    return f;  // incomplete
+  }
+  if (head_end > kMaxHead) {
+    return refuse(Code::Request_Header_Fields_Too_Large, "request_too_large",
+                  "the request line and headers exceed " + std::to_string(kMaxHead) + " bytes");
+  }
+  const std::string_view head = buffer.substr(0, head_end);
+  const size_t line_end = std::min(head.find("\r\n"), head.size());
+  const std::string_view line = head.substr(0, line_end);
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp1 == std::string_view::npos || sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    return refuse(Code::Bad_Request, "bad_request", "malformed request line (expected: METHOD /path HTTP/1.1)");
+  }
+  const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
+                         version = line.substr(sp2 + 1);
+  static constexpr std::string_view kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT"};
+  if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
+    return refuse(Code::Not_Implemented, "not_implemented", "unknown HTTP method '" + Echo(method, 16) + "'");
+  }
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+    return refuse(Code::HTTP_Version_Not_Supported, "http_version_not_supported",
+                  "HTTP version '" + Echo(version, 16) + "' is not supported (HTTP/1.1 or HTTP/1.0)");
+  }
+  const bool bad_target = target.empty() || target.front() != '/' ||
+                          std::any_of(target.begin(), target.end(), [](char c) {
+                            const auto u = static_cast<unsigned char>(c);
+                            return u <= 0x20 || u == 0x7F || c == '#';
+                          });
+  if (bad_target) return refuse(Code::Bad_Request, "bad_request", "malformed request target (expected a path from /)");
+
+  std::optional<uint64_t> content_length;
+  bool close_token = false, keep_alive_token = false;
+  std::string headers;
+  for (size_t pos = line_end + 2; pos < head.size();) {
+    const size_t next = std::min(head.find("\r\n", pos), head.size());
+    const std::string_view header = head.substr(pos, next - pos);
+    pos = next + 2;
+    if (header.empty()) continue;
+    if (header.front() == ' ' || header.front() == '\t') {
+      return refuse(Code::Bad_Request, "bad_request", "folded header lines are not accepted");
+    }
+    const size_t colon = header.find(':');
+    const std::string_view name = colon == std::string_view::npos ? header : header.substr(0, colon);
+    if (colon == std::string_view::npos || name.empty() ||
+        !std::all_of(name.begin(), name.end(), [](char c) { return IsTokenChar(static_cast<unsigned char>(c)); })) {
+      return refuse(Code::Bad_Request, "bad_request", "malformed header line '" + Echo(header, 40) + "'");
+    }
+    const std::string_view value = TrimOws(header.substr(colon + 1));
+    if (std::any_of(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; })) {
+      return refuse(Code::Bad_Request, "bad_request", "header " + Echo(name, 40) + " has a control character", std::string(name));
+    }
+    if (EqualsLower(name, "content-length")) {
+      const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!digits) {
+        return refuse(Code::Bad_Request, "invalid_argument",
+                      "Content-Length must be a decimal number of bytes (got '" + Echo(value, 32) + "')", "Content-Length");
+      }
+      const std::string_view significant = value.substr(std::min(value.find_first_not_of('0'), value.size()));
+      if (significant.size() > 18 || std::stoull(std::string(significant.empty() ? "0" : significant)) > max_bytes) {
+        return refuse(Code::Request_Entity_Too_Large, "request_too_large",
+                      "the request body exceeds " + std::to_string(max_bytes) + " bytes", "Content-Length");
+      }
+      const uint64_t length = significant.empty() ? 0 : std::stoull(std::string(significant));
+      if (content_length && *content_length != length) {
+        return refuse(Code::Bad_Request, "invalid_argument", "conflicting Content-Length headers", "Content-Length");
+      }
+      content_length = length;
+    } else if (EqualsLower(name, "transfer-encoding")) {
+      return refuse(Code::Length_Required, "length_required",
+                    "request bodies must come with Content-Length (Transfer-Encoding is not supported)",
+                    "Transfer-Encoding");
+    } else if (EqualsLower(name, "connection")) {
+      for (size_t at = 0; at <= value.size();) {
+        const size_t comma = std::min(value.find(',', at), value.size());
+        const std::string_view token = TrimOws(value.substr(at, comma - at));
+        close_token |= EqualsLower(token, "close");
+        keep_alive_token |= EqualsLower(token, "keep-alive");
+        at = comma + 1;
+      }
+    } else if (!EqualsLower(name, "cookie") && !EqualsLower(name, "set-cookie") &&
+               !Pistache::Http::Header::Registry::instance().isRegistered(std::string(name))) {
+      headers.append(name).append(": ").append(value).append("\r\n");
+    }
+  }
+  const size_t body_at = head_end + 4;
+  const uint64_t body_length = content_length.value_or(0);
+  if (body_at + body_length > max_bytes) {
+    return refuse(Code::Request_Entity_Too_Large, "request_too_large",
+                  "the request exceeds " + std::to_string(max_bytes) + " bytes", "Content-Length");
+  }
+  if (buffer.size() < body_at + body_length) return f;  // incomplete
+  f.state = Framed::State::kComplete;
+  f.length = body_at + body_length;
+  f.close = version == "HTTP/1.0" ? !keep_alive_token : close_token;
+  const std::string_view path = target.substr(0, target.find('?'));
+  f.stream = method == "GET" && (path == "/api/events" || path.starts_with("/api/strategies/sse/"));
+  f.forwarded.reserve(f.length);
+  f.forwarded.append(line).append("\r\n").append(headers);
+  if (content_length) f.forwarded.append("Content-Length: ").append(std::to_string(body_length)).append("\r\n");
+  f.forwarded.append("\r\n").append(buffer.substr(body_at, body_length));
+  return f;
+}
+
+/// What Pistache's transport calls: frames each connection's bytes (FrameRequest) and
+/// hands them to the inner RequestHandler one request at a time, in order.
+class Guard : public Pistache::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Guard)
+  Guard(std::shared_ptr<ApiState> state, size_t max_request_bytes)
+      : state_(std::move(state)), max_request_bytes_(max_request_bytes), inner_(std::make_shared<RequestHandler>(state_)) {}
+  // Each reactor thread gets a clone, with an inner handler of its own.
+  Guard(const Guard& other)
+      : Pistache::Http::Handler(other),
+        state_(other.state_),
+        max_request_bytes_(other.max_request_bytes_),
+        inner_(std::make_shared<RequestHandler>(state_)) {}
+
+  void onRequest(const Request& request, ResponseWriter response) override {
+    inner_->onRequest(request, std::move(response));  // not reached: requests go to inner_
+  }
+
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    auto connection = ConnectionOf(*peer);
+    if (!connection) {
+      connection = std::make_shared<ConnectionState>();
+      peer->putData(ConnectionState::kPeerData, connection);
+    }
+    if (connection->closing || connection->streaming) return;
+    connection->buffer.append(buffer, len);
+    Drain(peer, *connection);
   }
 
   void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
@@ -655,7 +950,81 @@ class Handler : public Pistache::Http::Handler {
   }
 
  private:
+  /// Hands on every complete request in the buffer, until one closes the connection,
+  /// becomes a stream, or must wait for earlier answers to reach the socket.
+  void Drain(const std::shared_ptr<Pistache::Tcp::Peer>& peer, ConnectionState& connection) {
+    while (!connection.waiting && !connection.closing && !connection.streaming) {
+      size_t skip = 0;  // blank lines between requests are allowed (RFC 9112 §2.2)
+      while (connection.buffer.compare(skip, 2, "\r\n") == 0) skip += 2;
+      connection.buffer.erase(0, skip);
+      if (connection.buffer.empty()) return;
+      Framed f = FrameRequest(connection.buffer, max_request_bytes_);
+      if (f.state == Framed::State::kIncomplete) return;
+      if (f.state == Framed::State::kRefused) {
+        // The framing is lost: answer and close. The client may still be sending.
+        const std::string body = ErrorJson(f.error_code, f.message, f.field);
+        const std::string text = "HTTP/1.1 " + std::to_string(static_cast<int>(f.code)) + " " +
+                                 Pistache::Http::codeString(f.code) +
+                                 "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        connection.closing = true;
+        connection.buffer.clear();
+        peer->send(Pistache::RawBuffer(text, text.size()));
+        CloseAfterWrites(peer);
+        return;
+      }
+      if (f.stream && connection.fed) {
+        // A stream writes to the socket directly, so earlier answers still in Pistache's
+        // write queue must be out first: a write of nothing resolves once they are.
+        connection.waiting = true;
+        std::weak_ptr<Pistache::Tcp::Peer> weak = peer;
+        peer->send(Pistache::RawBuffer(std::string(), 0))
+            .then(
+                [this, weak](ssize_t) {
+                  auto p = weak.lock();
+                  auto c = p ? ConnectionOf(*p) : nullptr;
+                  if (!c) return;
+                  c->waiting = false;
+                  c->fed = false;  // every earlier answer is written
+                  Drain(p, *c);
+                },
+                [](std::exception_ptr&) {});
+        return;
+      }
+      connection.buffer.erase(0, f.length);
+      connection.fed = true;
+      connection.close_after = f.close;
+      Feed(f.forwarded, peer);
+      if (f.close && !connection.streaming) {
+        connection.closing = true;
+        connection.buffer.clear();
+        CloseAfterWrites(peer);
+      }
+    }
+  }
+
+  /// Pistache's own parsing and routing of one complete request (answered by inner_).
+  void Feed(const std::string& request, const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    Pistache::Tcp::Handler& inner = *inner_;
+    inner.*TransportMember() = transport();
+    inner.onInput(request.data(), request.size(), peer);
+  }
+
+  /// Shuts the socket down once everything queued for it is written (Pistache then sees
+  /// the end of input and closes it).
+  static void CloseAfterWrites(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    std::weak_ptr<Pistache::Tcp::Peer> weak = peer;
+    peer->send(Pistache::RawBuffer(std::string(), 0))
+        .then(
+            [weak](ssize_t) {
+              if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+            },
+            [](std::exception_ptr&) {});
+  }
+
   std::shared_ptr<ApiState> state_;
+  size_t max_request_bytes_;
+  std::shared_ptr<RequestHandler> inner_;
 };
 
 }  // namespace
@@ -674,10 +1043,12 @@ Status ApiServer::Start() {
                     // ReuseAddr: the port may be held, not listened on, by the supervisor
                     // (cli/supervisor.h).
                     .flags(Pistache::Tcp::Options::ReuseAddr)
-                    .maxRequestSize(options_.max_request_bytes)
+                    // The guard frames requests of at most max_request_bytes; what it hands
+                    // on (a normalised head) may be a little longer.
+                    .maxRequestSize(options_.max_request_bytes + 4096)
                     .keepaliveTimeout(std::chrono::hours(24));
     endpoint_->init(opts);
-    endpoint_->setHandler(Pistache::Http::make_handler<Handler>(state_));
+    endpoint_->setHandler(Pistache::Http::make_handler<Guard>(state_, options_.max_request_bytes));
     endpoint_->serveThreaded();
   } catch (const std::exception& e) {
     endpoint_.reset();
@@ -685,6 +1056,11 @@ Status ApiServer::Start() {
                            "port");
   }
   return Status::Ok();
+}
+
+void ApiServer::BeginShutdown(std::chrono::seconds grace) {
+  if (state_->shutting_down.exchange(true)) return;
+  state_->services.hub.AnnounceShutdown(grace);
 }
 
 uint16_t ApiServer::port() const { return endpoint_ ? static_cast<uint16_t>(endpoint_->getPort()) : 0; }

@@ -8,8 +8,20 @@
 // Routing is our own (exact methods per path, 405 with Allow for the others) rather than
 // Pistache's Rest::Router, whose 0.0.5 version races on unregistered methods. Requests are
 // handled on Pistache's reactor threads and never wait on a running plugin.
+//
+// Framing is ours too: Pistache 0.0.5's parser drops a pipelined second request, keeps
+// connections open after "Connection: close" and HTTP/1.0, and answers a bad
+// Content-Length with C++ exception text. So every connection's bytes pass a guard first,
+// which checks the request line and headers strictly (a JSON error and a close for what
+// it refuses), hands Pistache one complete request at a time, answers pipelined requests
+// in order, and closes the connection after a response that says so.
+//
+// A `{run_id}` in a path is the whole id or any unique prefix of it (the dashboard shows 8
+// characters): 404 when none matches, 400 "ambiguous_run_id" naming the matches when
+// several do. Answers carry the whole id.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -44,6 +56,8 @@ struct ApiServices {
   EventHub& hub;
   std::filesystem::path web_root;  // the dashboard's files
   std::string version;
+  bool market_data_synthetic = false;   // /api/health "market_data": the generated sample, not real prices
+  std::filesystem::path market_data_dir;
 };
 
 class ApiServer {
@@ -56,6 +70,10 @@ class ApiServer {
   Status Start();
   /// The bound port (useful with port 0).
   uint16_t port() const;
+  /// The server is going down (SIGTERM): from now on /api/health says "shutting_down" and
+  /// every lifecycle stream (now open or opened later) gets an `event: server` frame with
+  /// {"state":"shutting_down","grace_seconds":N}. It keeps serving until Stop(). Idempotent.
+  void BeginShutdown(std::chrono::seconds grace);
   /// Stops accepting and serving. Close SSE streams first (EventHub::Shutdown).
   void Stop();
 

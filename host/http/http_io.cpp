@@ -37,19 +37,170 @@ void SendJson(PHttp::ResponseWriter& response, PHttp::Code code, const std::stri
   SendText(response, code, json, "application/json");
 }
 
+namespace {
+
+/// The length of the valid UTF-8 sequence starting `text[i]`, or 0 when it is not one
+/// (overlong forms, surrogates and code points past U+10FFFF are invalid).
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string Echo(std::string_view text, size_t max_chars) {
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++chars) {
+    if (chars == max_chars) {
+      out += "\xE2\x80\xA6";  // …
+      break;
+    }
+    const size_t n = Utf8SequenceLength(text, i);
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (n == 0 || c < 0x20 || c == 0x7F) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string JsonString(std::string_view text) {
+  const std::string valid = ValidUtf8(text);
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
   return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Result<QueryParams> QueryParams::Decode(const PHttp::Request& request) {
+  QueryParams params;
+  const auto& query = request.query();
+  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    auto name = PercentDecode(it->first, true);
+    auto value = PercentDecode(it->second, true);
+    if (!name || !value) {
+      const std::string field = Echo(name ? *name : it->first);
+      return InvalidArgument("query parameter '" + field + "' has a malformed percent escape (% must be followed by two hex digits)",
+                             field);
+    }
+    params.values_.emplace(std::move(*name), std::move(*value));
+  }
+  return params;
+}
+
+std::optional<std::string> QueryParams::Get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<uint64_t> ParseEventSeq(std::string_view text, const std::string& field) {
+  const auto bad = [&] {
+    return InvalidArgument(field + " must be an event seq: decimal digits, at most " + std::to_string(kMaxEventSeq) +
+                               " (got '" + Echo(text, 32) + "')",
+                           field);
+  };
+  if (text.empty() || text.size() > 16) return bad();
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad();
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value > kMaxEventSeq) return bad();
+  return value;
+}
+
+std::string ErrorJson(std::string_view error_code, std::string_view message, std::string_view field) {
+  // A message is ours, but may quote long input (a plugin's or a validator's words): cap it.
+  constexpr size_t kMaxMessageBytes = 2048;
+  std::string text = ValidUtf8(message);
+  if (text.size() > kMaxMessageBytes) {
+    size_t cut = kMaxMessageBytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // a code point boundary
+    text.resize(cut);
+    text += "\xE2\x80\xA6";
+  }
+  std::string json = "{\"error\":{\"code\":" + JsonString(error_code) + ",\"message\":" + JsonString(text);
+  if (!field.empty()) json += ",\"field\":" + JsonString(Echo(field, 128));
+  json += "}}";
+  return json;
 }
 
 void SendError(PHttp::ResponseWriter& response, PHttp::Code code, std::string_view error_code, std::string_view message,
                std::string_view field) {
-  std::string json = "{\"error\":{\"code\":" + JsonString(error_code) + ",\"message\":" + JsonString(message);
-  if (!field.empty()) json += ",\"field\":" + JsonString(field);
-  json += "}}";
-  SendJson(response, code, json);
+  SendJson(response, code, ErrorJson(error_code, message, field));
 }
 
 void SendStatus(PHttp::ResponseWriter& response, const Status& status) {
@@ -68,13 +219,11 @@ void SendStatus(PHttp::ResponseWriter& response, const Status& status) {
   SendError(response, code, StatusCodeName(status.code()), status.message(), status.field());
 }
 
-std::optional<std::string> Query(const PHttp::Request& request, const std::string& name) {
-  return request.query().get(name);
-}
+std::optional<std::string> Query(const QueryParams& query, const std::string& name) { return query.Get(name); }
 
-Result<int64_t> QueryInteger(const PHttp::Request& request, const std::string& name, int64_t fallback, int64_t min,
+Result<int64_t> QueryInteger(const QueryParams& query, const std::string& name, int64_t fallback, int64_t min,
                              int64_t max) {
-  auto text = Query(request, name);
+  auto text = Query(query, name);
   if (!text) return fallback;
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
@@ -84,8 +233,8 @@ Result<int64_t> QueryInteger(const PHttp::Request& request, const std::string& n
   return value;
 }
 
-Result<std::optional<bool>> QueryBoolean(const PHttp::Request& request, const std::string& name) {
-  auto text = Query(request, name);
+Result<std::optional<bool>> QueryBoolean(const QueryParams& query, const std::string& name) {
+  auto text = Query(query, name);
   if (!text) return std::optional<bool>();
   if (*text == "true" || *text == "1") return std::optional<bool>(true);
   if (*text == "false" || *text == "0") return std::optional<bool>(false);

@@ -211,6 +211,7 @@ struct EventHub::Taken {
   std::unordered_map<std::string, std::deque<ProgressEvent>> events;
   std::vector<RunRecord> changes;
   std::vector<std::shared_ptr<Subscription>> joining;
+  std::string server_frame;  // new this round (AnnounceShutdown)
 };
 
 struct EventHub::State {
@@ -218,6 +219,7 @@ struct EventHub::State {
   std::unordered_map<std::string, RunMemory> memory;
   std::unordered_map<std::string, RunView> views;
   std::vector<std::shared_ptr<Subscription>> streams;
+  std::string server_frame;  // for lifecycle streams that join later (after their snapshot)
 };
 
 EventHub::EventHub(RunStore& store, EventHubOptions options)
@@ -266,6 +268,9 @@ void EventHub::OnRunChanged(const RunRecord& run) noexcept {
 Result<SubscriptionId> EventHub::SubscribeRun(const std::string& run_id, uint64_t after_seq,
                                               std::shared_ptr<StreamClient> client) {
   if (!client) return InvalidArgument("no stream client");
+  if (after_seq > kMaxResumeSeq) {
+    return InvalidArgument("after_seq must be at most " + std::to_string(kMaxResumeSeq), "after_seq");
+  }
   auto run = store_.GetRun(run_id);
   if (!run) return run.status();
   if (!*run) return NotFound("unknown run '" + run_id + "'");
@@ -308,6 +313,20 @@ SubscriptionId EventHub::SubscribeAll(std::shared_ptr<StreamClient> client) {
   if (stopped && sub->client) sub->client->Close();
   if (wake) wake_.notify_one();
   return sub->id;
+}
+
+void EventHub::AnnounceShutdown(std::chrono::seconds grace) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !server_frame_.empty()) return;
+    server_frame_ = "event: server\ndata: {\"state\":\"shutting_down\",\"grace_seconds\":" +
+                    std::to_string(std::max<int64_t>(0, grace.count())) + "}\n\n";
+    server_frame_new_ = true;
+    wake = !work_;
+    work_ = true;
+  }
+  if (wake) wake_.notify_one();
 }
 
 void EventHub::Unsubscribe(SubscriptionId id) {
@@ -366,6 +385,8 @@ void EventHub::FanOutLoop() {
       taken.events.swap(inbox_);
       taken.changes.swap(changes_);
       taken.joining.swap(joining_);
+      if (server_frame_new_) taken.server_frame = server_frame_;
+      server_frame_new_ = false;
       work_ = false;
       final = stopping_;
     }
@@ -498,6 +519,8 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   std::unordered_map<std::string, size_t> last_frame_of_run;
   for (size_t i = 0; i < run_frames.size(); ++i) last_frame_of_run[run_frames[i].first] = i;
 
+  if (!taken.server_frame.empty()) st.server_frame = taken.server_frame;
+
   // 5. New streams.
   for (auto& sub : taken.joining) {
     if (sub->gone) continue;
@@ -571,10 +594,12 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
     if (sub.all) {
       if (!sub.greeted) {
         text += snapshot_text();
+        text += st.server_frame;
       } else {
         for (size_t i = 0; i < run_frames.size(); ++i) {
           if (!conflate || last_frame_of_run[run_frames[i].first] == i) text += run_frames[i].second;
         }
+        text += taken.server_frame;
       }
     } else {
       const uint64_t need = sub.sent_seq + 1;

@@ -98,6 +98,9 @@ struct EventHubOptions {
 
 using SubscriptionId = uint64_t;
 
+/// The largest after_seq a stream may resume from (2^53 − 1: what a browser holds exactly).
+constexpr uint64_t kMaxResumeSeq = (uint64_t{1} << 53) - 1;
+
 /// Thread-safe: every public method may be called from any thread. OnEvent, OnResult and
 /// OnRunChanged never block on clients or SQLite and never throw. `store` must outlive the
 /// hub.
@@ -126,8 +129,9 @@ class EventHub : public ProgressSink, public RunListener {
   /// dropped as the overview says.
   /// Reads the run's row once on the calling thread; everything else happens on the
   /// fan-out thread. Errors: kNotFound "unknown run 'x'" if the store has no such run;
-  /// the store's error if it cannot be read; kInvalidArgument for a null client;
-  /// kFailedPrecondition "event hub is shut down" after Shutdown.
+  /// the store's error if it cannot be read; kInvalidArgument for a null client or an
+  /// after_seq past kMaxResumeSeq; kFailedPrecondition "event hub is shut down" after
+  /// Shutdown.
   Result<SubscriptionId> SubscribeRun(const std::string& run_id, uint64_t after_seq,
                                       std::shared_ptr<StreamClient> client);
   /// Every run's lifecycle: a `retry:` line and a snapshot frame ("event: snapshot", data
@@ -137,8 +141,13 @@ class EventHub : public ProgressSink, public RunListener {
   /// carry no id: a reconnecting client gets a fresh snapshot. A client past
   /// `conflate_above_bytes` gets only the latest frame per run in a batch. Never closed by
   /// the hub except at Shutdown (or when past `max_pending_bytes`). After Shutdown the
-  /// client is Close()d at once, on the calling thread.
+  /// client is Close()d at once, on the calling thread. Once AnnounceShutdown was called,
+  /// every lifecycle stream also gets its frame (a new one right after its snapshot).
   SubscriptionId SubscribeAll(std::shared_ptr<StreamClient> client);
+  /// The server is shutting down: every lifecycle stream, open now or later, gets
+  /// "event: server\ndata: {"state":"shutting_down","grace_seconds":N}" (once). Streams
+  /// stay open until Shutdown. Quick; the first call counts.
+  void AnnounceShutdown(std::chrono::seconds grace);
   /// The client disconnected. When this returns the hub makes no further calls to the
   /// client and holds no reference to it — except when called from inside one of the
   /// client's own calls (on the fan-out thread), where that call is the last. It waits for
@@ -175,6 +184,8 @@ class EventHub : public ProgressSink, public RunListener {
   std::unordered_map<std::string, std::deque<ProgressEvent>> inbox_;  // per run, at most memory_events_per_run
   std::vector<RunRecord> changes_;
   std::vector<std::shared_ptr<Subscription>> joining_;
+  std::string server_frame_;       // AnnounceShutdown's frame, once called
+  bool server_frame_new_ = false;  // not yet taken by a round
   std::unordered_map<SubscriptionId, std::shared_ptr<Subscription>> subscriptions_;  // not yet ended
   SubscriptionId next_id_ = 1;
 

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include <rapidjson/document.h>
+
 #include "http/server_fixture.h"
 
 namespace stratrun {
@@ -11,6 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::HttpRequest;
+using testing::RawExchange;
 using testing::Json;
 using testing::kBrokenPluginDir;
 using testing::kGoodPluginDir;
@@ -336,9 +339,6 @@ TEST_F(ApiTest, BadInputGetsAClearJsonErrorNamingTheField) {
     EXPECT_TRUE(Json(r.body).HasMember("error")) << path << " " << r.body;
   }
   EXPECT_EQ(server.Get("/api/strategies/runs?limit=0").status, 422);
-  auto bad_resume = server.Get("/api/strategies/sse/any?last_event_id=abc");
-  EXPECT_EQ(bad_resume.status, 422);
-  EXPECT_STREQ(Json(bad_resume.body)["error"]["field"].GetString(), "last_event_id");
   EXPECT_EQ(server.Get("/api/strategies/runs/nope/results?order=sideways").status, 404);  // unknown run first
   EXPECT_EQ(server.Get("/api/strategies/runs?status=finished").status, 422);
   const std::string huge = R"({"strategy_code":"bullish_breakout","parameters":{"tickers":[")" + std::string(100000, 'A') + "\"]}}";
@@ -502,6 +502,323 @@ TEST_F(ApiTest, GracefulShutdownEndsStreamsCleanly) {
   ASSERT_FALSE(rest.empty());
   EXPECT_EQ(rest.back().event, "cancelled");
   EXPECT_STREQ(Json(rest.back().data)["error_code"].GetString(), "shutdown");
+}
+
+/// A body is valid UTF-8 JSON with an error naming `field` (when not empty).
+void ExpectJsonError(const testing::HttpResponse& r, int status, const std::string& field, const std::string& context) {
+  EXPECT_EQ(r.status, status) << context << ": " << r.body;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(r.body.c_str(), r.body.size());
+  ASSERT_FALSE(doc.HasParseError()) << context << ": not valid UTF-8 JSON: " << r.body;
+  ASSERT_TRUE(doc.IsObject() && doc.HasMember("error")) << context << ": " << r.body;
+  if (!field.empty()) {
+    ASSERT_TRUE(doc["error"].HasMember("field")) << context << ": " << r.body;
+    EXPECT_EQ(std::string(doc["error"]["field"].GetString()), field) << context << ": " << r.body;
+  }
+  for (const char* leak : {"basic_string", "stoull", "stoul", "what()", "std::"}) {
+    EXPECT_EQ(r.body.find(leak), std::string::npos) << context << ": exception text in " << r.body;
+  }
+}
+
+TEST_F(ApiTest, EveryRunRouteTakesAUniquePrefixOfTheRunId) {
+  ServerProcess server(db_, {"--queue-size", "100"});
+  ASSERT_TRUE(server.ok()) << server.Output();
+  // 17 runs: two of them share a first hex digit (pigeonhole), so a 1-character prefix is ambiguous.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 17; ++i) {
+    ids.push_back(RunIdOf(server.Post("/api/strategies/execute", PacedBody(3, 1000))));
+    ASSERT_EQ(ids.back().size(), 36u);
+  }
+  for (const auto& id : ids) ASSERT_TRUE(WaitForStatus(server, id, "completed")) << id;
+  const std::string id = ids[0];
+  const std::string prefix = id.substr(0, 8);
+
+  auto run = server.Get("/api/strategies/runs/" + prefix);
+  ASSERT_EQ(run.status, 200) << run.body;
+  EXPECT_EQ(std::string(Json(run.body)["run_id"].GetString()), id) << "answers carry the whole id";
+  auto status = server.Get("/api/strategies/runs/" + prefix + "/status");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(std::string(Json(status.body)["run_id"].GetString()), id);
+  auto events = server.Get("/api/strategies/runs/" + prefix + "/events");
+  ASSERT_EQ(events.status, 200) << events.body;
+  EXPECT_EQ(std::string(Json(events.body)["run_id"].GetString()), id);
+  EXPECT_GE(Json(events.body)["events"].Size(), 5u);  // started, 3 tickers, completed at least
+  auto results = server.Get("/api/strategies/runs/" + prefix + "/results");
+  ASSERT_EQ(results.status, 200) << results.body;
+  EXPECT_EQ(std::string(Json(results.body)["run_id"].GetString()), id);
+  std::string ticker;  // any ticker of the sample data
+  for (const auto& f : std::filesystem::directory_iterator(testing::SampleDataDir())) {
+    if (f.path().extension() == ".csv") ticker = f.path().stem().string();
+  }
+  EXPECT_EQ(server.Get("/api/strategies/runs/" + prefix + "/bars/" + ticker).status, 200);
+  auto cancel = server.Post("/api/strategies/runs/" + prefix + "/cancel", "");
+  EXPECT_EQ(cancel.status, 409) << "the prefix names the finished run: " << cancel.body;
+  SseStream stream(server.port(), "/api/strategies/sse/" + prefix);
+  ASSERT_EQ(stream.status(), 200);
+  auto replayed = stream.ReadToEnd(20s);
+  ExpectContiguous(replayed, 1);
+  EXPECT_EQ(replayed.back().event, "completed");
+  EXPECT_EQ(server.Get("/api/strategies/runs/" + id).status, 200) << "the whole id still works";
+
+  std::string shared;
+  for (size_t i = 0; i < ids.size() && shared.empty(); ++i) {
+    for (size_t j = i + 1; j < ids.size(); ++j) {
+      if (ids[i][0] == ids[j][0]) shared = ids[i].substr(0, 1);
+    }
+  }
+  ASSERT_FALSE(shared.empty());
+  for (const std::string& path : {"/api/strategies/runs/" + shared, "/api/strategies/runs/" + shared + "/status",
+                                  "/api/strategies/runs/" + shared + "/results", "/api/strategies/sse/" + shared}) {
+    auto ambiguous = server.Get(path);
+    ExpectJsonError(ambiguous, 400, "run_id", path);
+    EXPECT_STREQ(Json(ambiguous.body)["error"]["code"].GetString(), "ambiguous_run_id") << path;
+  }
+  auto ambiguous = server.Post("/api/strategies/runs/" + shared + "/cancel", "");
+  ExpectJsonError(ambiguous, 400, "run_id", "cancel");
+  size_t listed = 0;
+  for (const auto& other : ids) listed += other[0] == shared[0] && ambiguous.body.find(other) != std::string::npos;
+  EXPECT_GE(listed, 2u) << "the message lists the matches: " << ambiguous.body;
+  ExpectJsonError(server.Get("/api/strategies/runs/ffffffffzz"), 404, "run_id", "no match");
+  ExpectJsonError(server.Get("/api/strategies/runs/" + std::string(100, 'a')), 404, "run_id", "too long");
+}
+
+TEST_F(ApiTest, LastEventIdIsParsedStrictlyAndAResumePastTheEndOfAFinishedRunEnds) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string run_id = RunIdOf(server.Post("/api/strategies/execute", PacedBody(3, 1000)));
+  ASSERT_TRUE(WaitForStatus(server, run_id, "completed"));
+  const std::string sse = "/api/strategies/sse/" + run_id;
+  for (const std::string bad : {"-1", "18446744073709551615", "99999999999999999999999", "9007199254740992", "+3", "5x",
+                                "0x10", "1e3", "", "abc"}) {
+    auto r = HttpRequest(server.port(), "GET", sse, "", {{"Last-Event-ID", bad}});
+    ExpectJsonError(r, 400, "Last-Event-ID", "header '" + bad + "'");
+  }
+  for (const std::string bad : {"-1", "18446744073709551615", "99999999999999999999999", "%205", "%2B3", "+3", "5x", "",
+                                "abc"}) {
+    auto r = server.Get(sse + "?last_event_id=" + bad);
+    ExpectJsonError(r, 400, "last_event_id", "query '" + bad + "'");
+  }
+  // Valid seqs past the run's last event: the stream opens and ends at once, with nothing.
+  for (const std::string& after : {std::string("6"), std::string("1000000"), std::string("9007199254740991")}) {
+    SseStream header(server.port(), sse, after);
+    ASSERT_EQ(header.status(), 200) << after;
+    EXPECT_TRUE(header.ReadToEnd(15s).empty()) << after;
+    EXPECT_TRUE(header.ended()) << "a resume past the end of a finished run ends: " << after;
+    SseStream query(server.port(), sse + "?last_event_id=" + after);
+    ASSERT_EQ(query.status(), 200) << after;
+    EXPECT_TRUE(query.ReadToEnd(15s).empty()) << after;
+    EXPECT_TRUE(query.ended()) << after;
+  }
+  SseStream from_two(server.port(), sse, "2");
+  auto rest = from_two.ReadToEnd(15s);
+  ExpectContiguous(rest, 3);
+}
+
+TEST_F(ApiTest, PipelinedRequestsAreAllAnsweredInOrder) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  auto two = RawExchange(server.port(),
+                         "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                         "GET /api/strategies/paced HTTP/1.1\r\nHost: x\r\n\r\n",
+                         2);
+  auto responses = two.Responses();
+  ASSERT_EQ(responses.size(), 2u) << two.bytes;
+  EXPECT_STREQ(Json(responses[0].body)["status"].GetString(), "ok");
+  EXPECT_STREQ(Json(responses[1].body)["code"].GetString(), "paced");
+  EXPECT_FALSE(two.closed_by_server) << "HTTP/1.1 keeps the connection open";
+  EXPECT_EQ(responses[0].headers["connection"], "Keep-Alive");
+
+  // A body between them, and a third request in the same write.
+  const std::string body = PacedBody(2, 1000);
+  auto three = RawExchange(server.port(),
+                           "POST /api/strategies/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
+                               "GET /api/strategies/queue HTTP/1.1\r\nHost: x\r\n\r\n"
+                               "GET /api/nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+                           3);
+  responses = three.Responses();
+  ASSERT_EQ(responses.size(), 3u) << three.bytes;
+  EXPECT_EQ(responses[0].status, 202) << responses[0].body;
+  EXPECT_EQ(responses[1].status, 200);
+  EXPECT_TRUE(Json(responses[1].body).HasMember("queue"));
+  EXPECT_EQ(responses[2].status, 404);
+
+  // A stream after an answer on the same connection: the answer comes first, then the stream.
+  const std::string run_id = RunIdOf(responses[0]);
+  ASSERT_TRUE(WaitForStatus(server, run_id, "completed"));
+  auto then_stream = RawExchange(server.port(),
+                                 "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                 "GET /api/strategies/sse/" + run_id + " HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 2, 15s);
+  responses = then_stream.Responses();
+  ASSERT_EQ(responses.size(), 2u) << then_stream.bytes;
+  EXPECT_STREQ(Json(responses[0].body)["status"].GetString(), "ok");
+  EXPECT_EQ(responses[1].headers["content-type"], "text/event-stream");
+  EXPECT_NE(responses[1].body.find("event: completed"), std::string::npos) << responses[1].body;
+}
+
+TEST_F(ApiTest, ConnectionCloseAndHttp10CloseTheConnectionAfterTheAnswer) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  auto closed = RawExchange(server.port(),
+                            "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                            "GET /api/strategies HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(closed.closed_by_server);
+  auto responses = closed.Responses();
+  ASSERT_EQ(responses.size(), 1u) << "nothing after a request that closes is answered: " << closed.bytes;
+  EXPECT_EQ(responses[0].status, 200);
+  EXPECT_EQ(responses[0].headers["connection"], "Close");
+
+  auto http10 = RawExchange(server.port(), "GET /api/health HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(http10.closed_by_server);
+  ASSERT_EQ(http10.Responses().size(), 1u) << http10.bytes;
+  EXPECT_EQ(http10.Responses()[0].status, 200);
+  EXPECT_TRUE(http10.bytes.starts_with("HTTP/1.0 200")) << http10.bytes;
+
+  auto http10_keep = RawExchange(server.port(), "GET /api/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0, 1s);
+  EXPECT_FALSE(http10_keep.closed_by_server) << "HTTP/1.0 asking for keep-alive keeps it";
+  ASSERT_EQ(http10_keep.Responses().size(), 1u);
+  EXPECT_EQ(http10_keep.Responses()[0].headers["connection"], "Keep-Alive");
+}
+
+TEST_F(ApiTest, QueryStringsAndPathsArePercentDecodedOnce) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string run_id = RunIdOf(server.Post("/api/strategies/execute", R"({"strategy_code":"c_minimal"})"));
+  ASSERT_TRUE(WaitForStatus(server, run_id, "completed"));
+  EXPECT_EQ(Json(server.Get("/api/strategies/runs?strategy_code=c%5Fminimal").body)["total"].GetInt(), 1);
+  EXPECT_EQ(Json(server.Get("/api/strategies/runs?strategy_code=c_minimal&status=%63ompleted").body)["total"].GetInt(), 1);
+  EXPECT_EQ(Json(server.Get("/api/strategies/runs?strategy_%63ode=c_minimal").body)["total"].GetInt(), 1)
+      << "names are decoded too";
+  EXPECT_EQ(Json(server.Get("/api/strategies/runs?strategy_code=c%255Fminimal").body)["total"].GetInt(), 0)
+      << "decoded once: %25 is a literal %";
+  auto plus = server.Get("/api/strategies/runs?status=com+pleted");
+  ExpectJsonError(plus, 422, "status", "+ is a space");
+  EXPECT_NE(plus.body.find("com pleted"), std::string::npos) << plus.body;
+  EXPECT_EQ(server.Get("/api/strategies/c%5Fminimal").status, 200) << "path segments are decoded";
+  ExpectJsonError(server.Get("/api/strategies/runs?strategy_code=c%5"), 400, "strategy_code", "truncated escape");
+  ExpectJsonError(server.Get("/api/strategies/runs?limit=%zz"), 400, "limit", "bad hex");
+  ExpectJsonError(server.Get("/api/strategies/runs?bad%g1name=1"), 400, "", "bad name");
+  ExpectJsonError(server.Get("/api/strategies/c%Gminimal"), 400, "path", "bad path escape");
+}
+
+TEST_F(ApiTest, MalformedFramingGetsACleanJsonErrorAndAClose) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  auto post = [&](const std::string& content_length) {
+    return RawExchange(server.port(), "POST /api/strategies/execute HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                          content_length + "\r\n\r\n{}");
+  };
+  for (const std::string bad : {"-5", "18446744073709551616", "18446744073709551615", "abc", "5x", "", "+2", "0x2",
+                                "2, 2"}) {
+    auto reply = post(bad);
+    EXPECT_TRUE(reply.closed_by_server) << bad;
+    auto responses = reply.Responses();
+    ASSERT_EQ(responses.size(), 1u) << bad << ": " << reply.bytes;
+    const int expected = bad.size() > 15 && bad[0] != '-' ? 413 : 400;
+    ExpectJsonError(responses[0], expected, "Content-Length", "Content-Length '" + bad + "'");
+  }
+  auto too_large = post("99999999");
+  ASSERT_EQ(too_large.Responses().size(), 1u);
+  ExpectJsonError(too_large.Responses()[0], 413, "Content-Length", "too large");
+  auto conflicting = RawExchange(server.port(),
+                                 "POST /api/strategies/execute HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}");
+  ASSERT_EQ(conflicting.Responses().size(), 1u);
+  ExpectJsonError(conflicting.Responses()[0], 400, "Content-Length", "conflicting");
+  auto chunked = RawExchange(server.port(),
+                             "POST /api/strategies/execute HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n{}\r\n0\r\n\r\n");
+  ASSERT_EQ(chunked.Responses().size(), 1u) << chunked.bytes;
+  ExpectJsonError(chunked.Responses()[0], 411, "Transfer-Encoding", "chunked");
+  for (const std::string& line : {std::string("GET /api/health HTTP/2.0"), std::string("BREW /api/health HTTP/1.1"),
+                                  std::string("GET api/health HTTP/1.1"), std::string("GET  /api/health HTTP/1.1"),
+                                  std::string("GET /api/health")}) {
+    auto reply = RawExchange(server.port(), line + "\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(reply.Responses().size(), 1u) << line << ": " << reply.bytes;
+    const int status = reply.Responses()[0].status;
+    EXPECT_TRUE(status == 400 || status == 501 || status == 505) << line << ": " << status;
+    ExpectJsonError(reply.Responses()[0], status, "", line);
+    EXPECT_TRUE(reply.closed_by_server) << line;
+  }
+  auto no_colon = RawExchange(server.port(), "GET /api/health HTTP/1.1\r\nHost x\r\n\r\n");
+  ASSERT_EQ(no_colon.Responses().size(), 1u);
+  ExpectJsonError(no_colon.Responses()[0], 400, "", "header without a colon");
+  auto odd_headers = RawExchange(server.port(),
+                                 "GET /api/health HTTP/1.1\r\nHost: :::\r\nAccept: ///;;;\r\nCookie: ===;;\r\n"
+                                 "Content-Type: \r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(odd_headers.Responses().size(), 1u) << odd_headers.bytes;
+  EXPECT_EQ(odd_headers.Responses()[0].status, 200) << "headers the routes do not read are not parsed";
+  EXPECT_STREQ(Json(server.Get("/api/health").body)["status"].GetString(), "ok") << "the server survives all of it";
+}
+
+TEST_F(ApiTest, ErrorsThatEchoInputAreValidUtf8AndShort) {
+  ServerProcess server(db_);
+  ASSERT_TRUE(server.ok()) << server.Output();
+  const std::string invalid = "bad\xff\xfe\xc0\xaf\x7f\xed\xa0\x80" "code";  // raw controls are not JSON
+  auto unknown = server.Post("/api/strategies/execute", "{\"strategy_code\":\"" + invalid + "\"}");
+  ExpectJsonError(unknown, 404, "strategy_code", "invalid UTF-8 code");
+  EXPECT_NE(unknown.body.find("\xef\xbf\xbd"), std::string::npos) << "invalid bytes become U+FFFD: " << unknown.body;
+  auto escaped = server.Post("/api/strategies/execute", R"({"strategy_code":"a\u0000b\u001bc"})");
+  ExpectJsonError(escaped, 404, "strategy_code", "control characters");
+  EXPECT_EQ(escaped.body.find('\x1b'), std::string::npos);
+  auto field = server.Post("/api/strategies/execute", "{\"strategy_code\":\"paced\",\"" + invalid + "\":1}");
+  ExpectJsonError(field, 422, "", "invalid UTF-8 field name");
+  auto option = server.Post("/api/strategies/execute",
+                            "{\"strategy_code\":\"paced\",\"options\":{\"" + std::string(5000, 'o') + "\":1}}");
+  ExpectJsonError(option, 422, "", "huge option name");
+  EXPECT_LT(option.body.size(), 600u) << "echoed input is capped";
+  auto path = server.Get("/api/strategies/%FF%FE" + std::string(3000, 'x'));
+  ExpectJsonError(path, 404, "strategy_code", "invalid UTF-8 path");
+  EXPECT_LT(path.body.size(), 400u);
+  auto raw_path = server.Get("/api/strategies/\xff\xfe" + std::string(3000, 'y'));
+  ExpectJsonError(raw_path, 404, "", "raw bytes in the path");
+  EXPECT_LT(raw_path.body.size(), 400u);
+  auto endpoint = server.Get("/api/%C3%28" + std::string(3000, 'z'));
+  ExpectJsonError(endpoint, 404, "", "unknown endpoint");
+  EXPECT_LT(endpoint.body.size(), 600u);
+  auto status = server.Get("/api/strategies/runs?status=%FF" + std::string(3000, 's'));
+  ExpectJsonError(status, 422, "status", "status filter");
+  EXPECT_LT(status.body.size(), 400u);
+  auto bars = server.Get("/api/strategies/runs/" + RunIdOf(server.Post("/api/strategies/execute", PacedBody(1, 1000))) +
+                         "/bars/%FF%00");
+  ExpectJsonError(bars, 422, "ticker", "ticker");
+}
+
+TEST_F(ApiTest, ShutdownIsAnnouncedOnHealthAndTheLifecycleStream) {
+  auto server = std::make_unique<ServerProcess>(db_, std::vector<std::string>{"--grace", "30"});
+  ASSERT_TRUE(server->ok()) << server->Output();
+  auto health = Json(server->Get("/api/health").body);
+  ASSERT_TRUE(health.HasMember("market_data"));
+  EXPECT_TRUE(health["market_data"]["synthetic"].IsBool());
+  EXPECT_EQ(std::string(health["market_data"]["dir"].GetString()), testing::SampleDataDir().string());
+  const std::string run_id = RunIdOf(server->Post("/api/strategies/execute", PacedBody(100000, 50)));
+  ASSERT_TRUE(WaitForStatus(*server, run_id, "running"));
+  SseStream all(server->port(), "/api/events");
+  auto snapshot = all.Next();
+  ASSERT_TRUE(snapshot);
+  ASSERT_EQ(snapshot->event, "snapshot");
+
+  server->Signal(SIGTERM);
+  std::optional<SseEvent> announced;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!announced && std::chrono::steady_clock::now() < deadline) {
+    auto e = all.Next(1s);
+    if (e && e->event == "server") announced = e;
+  }
+  ASSERT_TRUE(announced) << "an `event: server` frame on the lifecycle stream";
+  EXPECT_EQ(announced->data, R"({"state":"shutting_down","grace_seconds":30})");
+  EXPECT_STREQ(Json(server->Get("/api/health").body)["status"].GetString(), "shutting_down");
+  SseStream later(server->port(), "/api/events");
+  auto first = later.Next(10s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->event, "snapshot");
+  auto second = later.Next(10s);
+  ASSERT_TRUE(second) << "a stream opened during the grace period hears it too";
+  EXPECT_EQ(second->event, "server");
+  EXPECT_EQ(second->data, announced->data);
+
+  // End the grace period early: the run is cancelled, the server stops.
+  EXPECT_EQ(server->Post("/api/strategies/runs/" + run_id + "/cancel", "").status, 200);
+  EXPECT_EQ(server->Stop().exit_code, 0);
 }
 
 }  // namespace

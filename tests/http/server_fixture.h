@@ -46,6 +46,8 @@ class ServerProcess {
     }
     return result_;
   }
+  /// Sends `signal` without waiting (Stop() or Kill() waits).
+  void Signal(int signal) { process_->Signal(signal); }
   /// SIGKILL: a crash.
   void Kill() {
     stopped_ = true;

@@ -124,6 +124,53 @@ HttpResponse HttpRequest(uint16_t port, const std::string& method, const std::st
   return response;
 }
 
+std::vector<HttpResponse> RawReply::Responses() const {
+  std::vector<HttpResponse> responses;
+  std::string rest = bytes;
+  for (;;) {
+    HttpResponse r;
+    const size_t head = ParseHead(rest, &r.status, &r.headers);
+    if (head == 0) break;
+    std::string body = rest.substr(head);
+    if (auto te = r.headers.find("transfer-encoding"); te != r.headers.end() && te->second == "chunked") {
+      if (!DecodeChunks(body, r.body)) break;
+      rest = body;  // DecodeChunks leaves nothing after the last chunk it read
+      responses.push_back(std::move(r));
+      break;
+    }
+    size_t length = 0;
+    if (auto cl = r.headers.find("content-length"); cl != r.headers.end()) length = std::stoul(cl->second);
+    if (body.size() < length) break;
+    r.body = body.substr(0, length);
+    rest = body.substr(length);
+    responses.push_back(std::move(r));
+  }
+  return responses;
+}
+
+RawReply RawExchange(uint16_t port, const std::string& request, size_t stop_after_responses,
+                     std::chrono::milliseconds timeout) {
+  RawReply reply;
+  const int fd = Connect(port);
+  if (fd < 0) return reply;
+  SendAll(fd, request);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buffer[65536];
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (stop_after_responses > 0 && reply.Responses().size() >= stop_after_responses) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      reply.closed_by_server = true;
+      break;
+    }
+    reply.bytes.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
 SseStream::SseStream(uint16_t port, const std::string& target, std::optional<std::string> last_event_id) {
   fd_ = Connect(port);
   if (fd_ < 0) {

@@ -26,6 +26,20 @@ inline HttpResponse HttpPost(uint16_t port, const std::string& target, const std
   return HttpRequest(port, "POST", target, body, {{"Content-Type", "application/json"}});
 }
 
+/// What a raw exchange got back.
+struct RawReply {
+  std::string bytes;              // everything the server sent
+  bool closed_by_server = false;  // the server ended the connection (EOF) before `timeout`
+  /// The responses in `bytes`, in order (Content-Length framed; a chunked one is whole).
+  std::vector<HttpResponse> Responses() const;
+};
+
+/// Sends `request` exactly as given (one write) and reads until the server closes the
+/// connection, `timeout` passes, or (when not 0) `stop_after_responses` whole responses
+/// have arrived.
+RawReply RawExchange(uint16_t port, const std::string& request, size_t stop_after_responses = 0,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 struct SseEvent {
   std::string id, event, data;
 };

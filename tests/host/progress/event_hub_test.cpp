@@ -659,6 +659,64 @@ TEST_F(EventHubTest, ShutdownSendsWhatIsPendingAndClosesEveryStream) {
   for (const auto& client : clients) EXPECT_EQ(client->closes(), 1);
 }
 
+TEST_F(EventHubTest, AResumePastKMaxResumeSeqIsRefusedAndOneUpToItEndsOnAFinishedRun) {
+  CreateRun("done", RunState::kCompleted);
+  const auto events = PlainRun("done", 5, 5);
+  Store(events, 0, events.size());
+  EventHub hub(*store_);
+  for (uint64_t after : {kMaxResumeSeq + 1, UINT64_MAX}) {
+    auto id = hub.SubscribeRun("done", after, std::make_shared<FakeClient>());
+    ASSERT_FALSE(id) << after;
+    EXPECT_EQ(id.status().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(hub.subscriber_count(), 0u);
+  // From the store, and (after the run's events reach memory) from memory.
+  for (bool in_memory : {false, true}) {
+    if (in_memory) {
+      Feed(hub, events, 0, events.size());
+      ASSERT_TRUE(Eventually([&] { return hub.memory_event_count() == 5; }));
+    }
+    for (uint64_t after : {uint64_t{6}, uint64_t{1000000}, kMaxResumeSeq}) {
+      auto client = std::make_shared<FakeClient>();
+      ASSERT_TRUE(hub.SubscribeRun("done", after, client));
+      ASSERT_TRUE(Eventually([&] { return client->closed(); })) << after << (in_memory ? " memory" : " store");
+      EXPECT_TRUE(client->ids().empty());
+    }
+  }
+  EXPECT_TRUE(Eventually([&] { return hub.subscriber_count() == 0; }));
+}
+
+TEST_F(EventHubTest, AnnouncedShutdownReachesEveryLifecycleStreamOnce) {
+  CreateRun("r1", RunState::kRunning);
+  EventHub hub(*store_);
+  auto before = std::make_shared<FakeClient>();
+  hub.SubscribeAll(before);
+  auto run_stream = std::make_shared<FakeClient>();
+  ASSERT_TRUE(hub.SubscribeRun("r1", 0, run_stream));
+  ASSERT_TRUE(Eventually([&] { return !before->frames_of("snapshot").empty(); }));
+  hub.AnnounceShutdown(std::chrono::seconds(7));
+  hub.AnnounceShutdown(std::chrono::seconds(99));  // the first call counts
+  const std::string expected = R"({"state":"shutting_down","grace_seconds":7})";
+  ASSERT_TRUE(Eventually([&] { return !before->frames_of("server").empty(); }));
+  EXPECT_EQ(before->frames_of("server").front().data, expected);
+  auto after = std::make_shared<FakeClient>();
+  hub.SubscribeAll(after);
+  ASSERT_TRUE(Eventually([&] { return !after->frames_of("server").empty(); }));
+  auto frames = after->frames();
+  ASSERT_GE(frames.size(), 3u);
+  EXPECT_EQ(frames[1].event, "snapshot");
+  EXPECT_EQ(frames[2].event, "server");
+  EXPECT_EQ(frames[2].data, expected);
+  hub.OnEvent(MakeEvent("r1", 1, EventType::kStarted));
+  ASSERT_TRUE(Eventually([&] { return run_stream->ids().size() == 1; }));
+  EXPECT_TRUE(run_stream->frames_of("server").empty()) << "run streams are not told";
+  EXPECT_FALSE(before->closed());
+  hub.Shutdown();
+  EXPECT_EQ(before->frames_of("server").size(), 1u);
+  EXPECT_EQ(after->frames_of("server").size(), 1u);
+  EXPECT_EQ(before->closes(), 1);
+}
+
 TEST_F(EventHubTest, FiveHundredSubscribersAllReceiveEveryEvent) {
   CreateRun("r1");
   EventHub hub(*store_);
