@@ -34,6 +34,7 @@ struct RunOptions {
   std::filesystem::path data_dir;                         // --data
   std::filesystem::path db;                               // --db
   OutputFormat output = OutputFormat::kTable;
+  bool all_rows = false;  // --all: the table shows every row, not only the passing ones
   std::optional<ProgressMode> progress;  // unset: a bar on a terminal, nothing otherwise
 };
 
@@ -48,7 +49,7 @@ struct RunsOptions {
   bool json = false;
 };
 
-/// `runs`: the run history, newest first.
+/// `runs`: the run history, newest first (OpenRunStore's rules for --db).
 int RunsCommand(const RunsOptions& options);
 
 struct ResultsOptions {
@@ -59,7 +60,8 @@ struct ResultsOptions {
   OutputFormat output = OutputFormat::kTable;
 };
 
-/// `results RUN_ID`: a logged run's result rows.
+/// `results RUN_ID`: a logged run's result rows. RUN_ID may be any unique prefix of a run
+/// id; an unknown or ambiguous one is exit code 2 (an ambiguous one lists the matches).
 int ResultsCommand(const ResultsOptions& options);
 
 struct ServeOptions {

@@ -25,8 +25,8 @@ int DataSynthCommand(const SynthCommandOptions& options) {
     return kExitRunFailed;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "wrote %zu synthetic tickers × %d days to %s in %.2f s (seed %llu)\n", synth.tickers.size(),
-               synth.days, options.out.c_str(), seconds, static_cast<unsigned long long>(synth.seed));
+  std::fprintf(stderr, "wrote %zu synthetic tickers × %d days to %s in %s (seed %llu)\n", synth.tickers.size(),
+               synth.days, options.out.c_str(), FormatSeconds(seconds).c_str(), static_cast<unsigned long long>(synth.seed));
   return kExitOk;
 }
 

@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
+#include "common/logging.h"
 #include "data/csv_bar_source.h"
 #include "data/data_folder.h"
 #include "data/universe.h"
@@ -31,6 +34,77 @@ fs::path DefaultPluginCacheDir() {
   return UserDir("XDG_CACHE_HOME", ".cache") / "plugins";
 }
 
+/// The lower-case scheme of a URL ("postgresql" for "postgresql://…", "file" for any
+/// "file:…"); empty for anything else, which is a path ("a:b.db" is a file name).
+std::string UrlScheme(std::string_view value) {
+  if (value.empty() || !std::isalpha(static_cast<unsigned char>(value[0]))) return "";
+  size_t end = 1;
+  while (end < value.size() && (std::isalnum(static_cast<unsigned char>(value[end])) || value[end] == '+' ||
+                                value[end] == '-' || value[end] == '.')) {
+    ++end;
+  }
+  if (end == value.size() || value[end] != ':') return "";
+  std::string scheme(value.substr(0, end));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme == "file" || value.substr(end + 1).starts_with("//")) return scheme;
+  return "";
+}
+
+/// Why a run log URL of `scheme` cannot be opened by this build.
+std::string UnsupportedSchemeReason(const std::string& scheme) {
+  if (scheme == "postgresql" || scheme == "postgres" || scheme == "pgsql") return "PostgreSQL support is not built in";
+  if (scheme == "mysql" || scheme == "mariadb") return "MySQL support is not built in";
+  if (scheme == "sqlite" || scheme == "sqlite3") return "give the file's path itself, not a " + scheme + ":// URL";
+  return scheme + ":// URLs are not supported";
+}
+
+/// The local file a file: URI names: file:///abs/path, file://localhost/abs/path,
+/// file:/abs/path or file:relative/path, percent-escapes decoded.
+Result<fs::path> FileUriPath(std::string_view uri, const std::string& source) {
+  const auto refuse = [&](const std::string& why) {
+    return InvalidArgument(source + " " + std::string(uri) + ": " + why, "db");
+  };
+  std::string_view rest = uri.substr(5);  // after "file:"
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    return refuse("query and fragment parts are not supported; give the file's path");
+  }
+  if (rest.starts_with("//")) {
+    rest.remove_prefix(2);
+    const size_t slash = rest.find('/');
+    const std::string_view host = rest.substr(0, slash);
+    if (!host.empty() && host != "localhost") return refuse("only local files are supported (host '" + std::string(host) + "')");
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  }
+  std::string path;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] != '%') {
+      path += rest[i];
+      continue;
+    }
+    const auto hex = [&](size_t at) -> int {
+      if (at >= rest.size() || !std::isxdigit(static_cast<unsigned char>(rest[at]))) return -1;
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(rest[at])));
+      return c <= '9' ? c - '0' : c - 'a' + 10;
+    };
+    const int high = hex(i + 1), low = hex(i + 2);
+    if (high < 0 || low < 0 || (high == 0 && low == 0)) return refuse("bad percent-escape");
+    path += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  if (path.empty()) return refuse("names no file");
+  return fs::path(path);
+}
+
+/// `value` (from `source`, "--db" or "STRATRUN_DB") as a run log file.
+Result<fs::path> RunLogFile(const std::string& value, const std::string& source) {
+  const std::string scheme = UrlScheme(value);
+  if (scheme.empty()) return fs::path(value);
+  if (scheme == "file") return FileUriPath(value, source);
+  return InvalidArgument(source + " " + scheme + "://…: this build supports only SQLite files (" +
+                             UnsupportedSchemeReason(scheme) + ")",
+                         "db");
+}
+
 }  // namespace
 
 PluginRegistry MakeRegistry(const PluginOptions& options) {
@@ -50,6 +124,17 @@ PluginRegistry MakeRegistry(const PluginOptions& options) {
   return PluginRegistry(std::move(registry));
 }
 
+std::shared_ptr<const PluginCatalog> ScanPlugins(PluginRegistry& registry) {
+  const auto logger = Logger("plugins");
+  struct LevelRestorer {
+    spdlog::logger& logger;
+    spdlog::level::level_enum level;
+    ~LevelRestorer() { logger.set_level(level); }
+  } restore{*logger, logger->level()};
+  if (restore.level == spdlog::level::warn) logger->set_level(spdlog::level::err);
+  return registry.Rescan();
+}
+
 std::shared_ptr<const Plugin> FindStrategyOrComplain(const PluginCatalog& catalog, const std::string& code) {
   auto plugin = catalog.Find(code);
   if (!plugin) {
@@ -58,6 +143,10 @@ std::shared_ptr<const Plugin> FindStrategyOrComplain(const PluginCatalog& catalo
       std::fprintf(stderr, " (available:");
       for (const auto& p : catalog.plugins) std::fprintf(stderr, " %s", p->code().c_str());
       std::fprintf(stderr, ")");
+    }
+    if (!catalog.rejected.empty()) {
+      std::fprintf(stderr, "; %zu plugin file%s rejected: `stratrun list` says why", catalog.rejected.size(),
+                   catalog.rejected.size() == 1 ? " was" : "s were");
     }
     std::fprintf(stderr, "\n");
   }
@@ -69,7 +158,11 @@ Result<MarketData> OpenMarketData(const fs::path& explicit_dir) {
   std::error_code ec;
   if (!explicit_dir.empty()) {
     if (!fs::is_directory(explicit_dir, ec)) {
-      return InvalidArgument("data folder " + explicit_dir.string() + " does not exist", "data");
+      const std::string dir = explicit_dir.string();
+      if (fs::exists(explicit_dir, ec)) return InvalidArgument("data folder " + dir + " is not a folder", "data");
+      return InvalidArgument("data folder " + dir + " does not exist: make one with `stratrun data synth --out " + dir +
+                                 "`, or omit --data to use the first-use sample",
+                             "data");
     }
     data.dir = explicit_dir;
   } else {
@@ -95,10 +188,17 @@ fs::path DefaultDatabasePath() {
   return UserDir("XDG_DATA_HOME", ".local/share") / "stratrun.db";
 }
 
+Result<fs::path> RunLogPath(const fs::path& explicit_db) {
+  if (!explicit_db.empty()) return RunLogFile(explicit_db.string(), "--db");
+  if (const char* db = std::getenv("STRATRUN_DB"); db && *db) return RunLogFile(db, "STRATRUN_DB");
+  return DefaultDatabasePath();
+}
+
 Result<std::unique_ptr<RunStore>> OpenRunStore(const fs::path& explicit_db) {
-  const fs::path path = explicit_db.empty() ? DefaultDatabasePath() : explicit_db;
-  auto store = RunStore::Open(path);
-  if (!store) return InvalidArgument("cannot open the run log " + path.string() + ": " + store.status().message(), "db");
+  auto path = RunLogPath(explicit_db);
+  if (!path) return path.status();
+  auto store = RunStore::Open(*path);
+  if (!store) return InvalidArgument("cannot open the run log " + path->string() + ": " + store.status().message(), "db");
   return store;
 }
 

@@ -11,7 +11,7 @@ namespace stratrun {
 
 int ListCommand(const PluginOptions& options, bool json) {
   auto registry = MakeRegistry(options);
-  auto catalog = registry.Rescan();
+  auto catalog = ScanPlugins(registry);
   if (json) {
     std::printf("%s\n", CatalogToJson(*catalog, false).c_str());
     return kExitOk;
@@ -30,7 +30,7 @@ int ListCommand(const PluginOptions& options, bool json) {
 
 int DescribeCommand(const PluginOptions& options, const std::string& code, bool json) {
   auto registry = MakeRegistry(options);
-  auto catalog = registry.Rescan();
+  auto catalog = ScanPlugins(registry);
   auto plugin = FindStrategyOrComplain(*catalog, code);
   if (!plugin) return kExitUsage;
   if (json) {

@@ -61,7 +61,7 @@ class SignalCanceller {
 
 int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
   auto registry = MakeRegistry(plugins);
-  auto catalog = registry.Rescan();
+  auto catalog = ScanPlugins(registry);
   auto plugin = FindStrategyOrComplain(*catalog, options.code);
   if (!plugin) return kExitUsage;
 
@@ -124,7 +124,10 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
     interrupted = canceller.received();
     logged = log.Flush();
   }
-  PrintResults(terminal.TakeResults(), options.output, stdout);
+  std::vector<ResultRow> rows = terminal.TakeResults();
+  SortByScore(rows);
+  PrintResults(rows, options.output, stdout,
+               {.sort_by = "score", .passed_only = !options.all_rows, .width = TerminalColumns(stdout)});
   std::fprintf(stderr, "run %s: %s — %lld results, %lld passed%s%s\n", request.run_id.c_str(),
                std::string(RunStateName(outcome.state)).c_str(), static_cast<long long>(outcome.result_count),
                static_cast<long long>(outcome.passed_count), outcome.state == RunState::kError ? ": " : "",

@@ -62,7 +62,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
     if (auto exit_code = Supervise(options.host, options.port)) return *exit_code;  // the supervisor is done
   }
   auto registry = MakeRegistry(plugins);
-  auto catalog = registry.Rescan();
+  auto catalog = ScanPlugins(registry);
   auto data = OpenMarketData(options.data_dir);
   if (!data) {
     std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
@@ -107,7 +107,10 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   }
   std::printf("stratrun %s: %zu strategies, %zu rejected; data %s%s; run log %s\n", STRATRUN_VERSION,
               catalog->plugins.size(), catalog->rejected.size(), data->dir.c_str(), data->synthetic ? " (SYNTHETIC sample)" : "",
-              (options.db.empty() ? DefaultDatabasePath() : options.db).c_str());
+              RunLogPath(options.db)->c_str());
+  for (const auto& rejected : catalog->rejected) {
+    std::fprintf(stderr, "stratrun: rejected %s: %s\n", rejected.file.c_str(), rejected.reason.c_str());
+  }
   std::printf("listening on http://%s:%u\n", options.host.c_str(), server.port());
   std::fflush(stdout);
 
