@@ -933,6 +933,14 @@ class Guard : public Pistache::Http::Handler {
       peer->putData(ConnectionState::kPeerData, connection);
     }
     if (connection->closing || connection->streaming) return;
+    if (connection->buffer.size() + len > 4 * max_request_bytes_ + (64u << 10)) {
+      // Only while waiting for earlier answers can this much pile up (a request is framed,
+      // or refused, as soon as it is complete): a client pipelining that far ahead is cut off.
+      connection->closing = true;
+      connection->buffer.clear();
+      ::shutdown(peer->fd(), SHUT_RDWR);
+      return;
+    }
     connection->buffer.append(buffer, len);
     Drain(peer, *connection);
   }
