@@ -55,7 +55,7 @@ TEST(CliTest, ListShowsEveryBrokenPluginAsRejectedWithItsReasonAndSucceeds) {
                            "bad_code.so: strategy code must match",
                            "bad_schema.so: invalid parameter schema",
                            "sdk_describe_throws.so: entry point failed",
-                           "abi_major_mismatch.so: plugin ABI 2.0 is not supported by host ABI 1.",  // any 1.x
+                           "abi_major_mismatch.so: plugin ABI 2.",  // any minors: "2.x is not supported by host ABI 1.y"
                            "duplicate_code.so: duplicate strategy code 'sma_trend'"}) {
     EXPECT_TRUE(Contains(r.out, line)) << "missing: " << line << "\n" << r.out;
   }
