@@ -949,3 +949,39 @@ test('when the server stops: a shutdown warning, then nothing claims live or ok'
     await close();
   }
 });
+
+test('the shutdown warning shows on every page while the server says it is shutting down', async () => {
+  // The page's side of the contract, whatever this build's server does: /api/health says
+  // "shutting_down" and the lifecycle stream sends `server` {state, grace_seconds}.
+  const runId = hasPaced ? await startPaced() : null;
+  const { page, close } = await openPage({ allow: hasBars ? [] : [/status of 404/] });
+  try {
+    await page.route('**/api/health', async (route) => {
+      const res = await route.fetch();
+      route.fulfill({ response: res, json: { ...(await res.json()), status: 'shutting_down' } });
+    });
+    await page.route('**/api/events', (route) => route.fulfill({
+      status: 200,
+      headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+      body: 'retry: 60000\n\nevent: snapshot\ndata: {"runs":[]}\n\nevent: server\ndata: {"state":"shutting_down","grace_seconds":7}\n\n',
+    }));
+    const views = ['#/strategies', '#/queue', '#/history', '#/compare', `#/runs/${runId || state.firstRun.run_id}`];
+    for (const view of views) {
+      await page.goto('about:blank');
+      await page.goto(`${BASE}/${view}`);
+      await page.waitForFunction(() => /running runs get 7 s to finish/.test(document.getElementById('shutdown-banner').textContent)
+        && !document.getElementById('shutdown-banner').hidden);
+      assert.match(await page.locator('#shutdown-banner').textContent(), /server is shutting down — running runs get 7 s to finish/, view);
+      assert.match(await page.locator('#server-info').textContent(), /server shutting down/, view);
+      assert.doesNotMatch(await page.locator('#server-info').textContent(), /server ok/, view);
+    }
+    if (runId) {
+      // The run being watched is live, and says the server is going.
+      await page.waitForFunction(() => /^Live · server shutting down$/.test(document.querySelector('#run-connection')?.textContent || ''));
+    }
+  } finally {
+    await cancelQuietly(runId);
+    if (runId) await waitRunDone(runId, 30_000).catch(() => {});
+    await close();
+  }
+});
