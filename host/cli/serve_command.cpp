@@ -66,12 +66,12 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   auto data = OpenMarketData(options.data_dir);
   if (!data) {
     std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
-    return kExitUsage;
+    return ServerExit(kExitUsage);
   }
   auto store = OpenRunStore(options.db);
   if (!store) {
     std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
-    return kExitUsage;
+    return ServerExit(kExitUsage);
   }
 
   // Block SIGINT/SIGTERM before any thread starts, so that only the wait below sees them.
@@ -103,7 +103,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   if (Status started = server.Start(); !started.ok()) {
     std::fprintf(stderr, "stratrun: %s\n", started.message().c_str());
     executor.Shutdown(std::chrono::milliseconds(0));
-    return kExitUsage;
+    return ServerExit(kExitUsage);
   }
   std::printf("stratrun %s: %zu strategies, %zu rejected; data %s%s; run log %s\n", STRATRUN_VERSION,
               catalog->plugins.size(), catalog->rejected.size(), data->dir.c_str(), data->synthetic ? " (SYNTHETIC sample)" : "",
@@ -113,6 +113,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   }
   std::printf("listening on http://%s:%u\n", options.host.c_str(), server.port());
   std::fflush(stdout);
+  NotifySupervisorServing();
 
   // Wait for SIGINT or SIGTERM. Meanwhile, every few seconds, end the runs that another
   // process sharing this run log (a CLI run) left behind when it died, so that history,
@@ -130,7 +131,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the terminating chunks go out
   server.Stop();
   std::fprintf(stderr, "stratrun: stopped\n");
-  return kExitOk;
+  return ServerExit(kExitOk);  // deliberate: the supervisor must not take it for a plugin's exit(0)
 }
 
 }  // namespace stratrun

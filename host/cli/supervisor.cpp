@@ -1,5 +1,6 @@
 #include "cli/supervisor.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -12,6 +13,8 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <optional>
+#include <string>
 
 #include "cli/commands.h"
 
@@ -19,6 +22,49 @@ namespace stratrun {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// In a supervised server: the write end of the pipe to the supervisor; -1 elsewhere.
+int g_news_fd = -1;
+
+// What a server tells its supervisor, one byte each (kExiting is followed by the code).
+constexpr char kServing = 'R';
+constexpr char kExiting = 'E';
+
+void Tell(const char* bytes, size_t size) noexcept {
+  if (g_news_fd < 0) return;
+  while (size > 0) {
+    const ssize_t n = write(g_news_fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    bytes += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+/// What a server said before it ended.
+struct ServerNews {
+  bool serving = false;
+  std::optional<int> exit_code;  // the deliberate exit it announced
+};
+
+/// Reads what the server wrote (the read end is non-blocking: a process the server forked
+/// may still hold the write end).
+ServerNews ReadNews(int fd) {
+  ServerNews news;
+  std::string bytes;
+  char buffer[64];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    bytes.append(buffer, static_cast<size_t>(n));
+  }
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == kServing) news.serving = true;
+    if (bytes[i] == kExiting && i + 1 < bytes.size()) news.exit_code = static_cast<unsigned char>(bytes[++i]);
+  }
+  return news;
+}
 
 /// A socket bound to host:port that never listens, or -1 (with a message printed).
 /// `port` becomes the bound port (the one picked when 0 was asked). SO_REUSEADDR, not
@@ -60,10 +106,21 @@ std::string DescribeEnd(int status) {
     const char* name = sigabbrev_np(signal);
     return "killed by signal " + std::to_string(signal) + (name != nullptr ? std::string(" (SIG") + name + ")" : "");
   }
-  return "exited with code " + std::to_string(WEXITSTATUS(status));
+  return "exited with code " + std::to_string(WEXITSTATUS(status)) +
+         " without being asked to (a plugin ending the process is a crash)";
 }
 
+int ExitCodeOf(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
 }  // namespace
+
+void NotifySupervisorServing() noexcept { Tell(&kServing, 1); }
+
+int ServerExit(int exit_code) noexcept {
+  const char bytes[] = {kExiting, static_cast<char>(exit_code)};
+  Tell(bytes, sizeof bytes);
+  return exit_code;
+}
 
 std::optional<int> Supervise(const std::string& host, uint16_t& port) {
   const int reserved = ReservePort(host, port);
@@ -77,22 +134,35 @@ std::optional<int> Supervise(const std::string& host, uint16_t& port) {
   sigprocmask(SIG_BLOCK, &watched, &previous);
   const pid_t supervisor = getpid();
 
-  std::deque<Clock::time_point> crashes;
+  std::deque<Clock::time_point> crashes;  // of servers that never served
   auto pause = std::chrono::milliseconds(250);
   for (;;) {
+    int news[2];
+    if (pipe2(news, O_CLOEXEC) != 0) {
+      std::fprintf(stderr, "stratrun: cannot start the server: %s\n", std::strerror(errno));
+      close(reserved);
+      return kExitRunFailed;
+    }
     std::fflush(nullptr);
     const pid_t server = fork();
     if (server < 0) {
       std::fprintf(stderr, "stratrun: cannot start the server: %s\n", std::strerror(errno));
+      close(news[0]);
+      close(news[1]);
+      close(reserved);
       return kExitRunFailed;
     }
     if (server == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != supervisor) _exit(kExitRunFailed);  // the supervisor died before the line above
       close(reserved);
+      close(news[0]);
+      g_news_fd = news[1];
       sigprocmask(SIG_SETMASK, &previous, nullptr);
       return std::nullopt;
     }
+    close(news[1]);
+    fcntl(news[0], F_SETFL, O_NONBLOCK);
 
     const auto started = Clock::now();
     bool stopping = false;
@@ -108,21 +178,26 @@ std::optional<int> Supervise(const std::string& host, uint16_t& port) {
       kill(server, info.si_signo);  // graceful shutdown: the server says what it does
     }
 
-    const bool crashed = !stopping && (WIFSIGNALED(status) || (WEXITSTATUS(status) != kExitOk &&
-                                                               WEXITSTATUS(status) != kExitUsage));
-    if (!crashed) {
+    const ServerNews told = ReadNews(news[0]);
+    close(news[0]);
+    // Only an exit the server announced is deliberate; with a stop asked for, whatever
+    // ended it is the end. Anything else is a crash, whatever the exit code.
+    const bool deliberate = told.exit_code && WIFEXITED(status) && WEXITSTATUS(status) == *told.exit_code;
+    if (deliberate || stopping) {
       close(reserved);
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return ExitCodeOf(status);
     }
 
     const auto now = Clock::now();
-    crashes.push_back(now);
-    while (!crashes.empty() && now - crashes.front() > kCrashWindow) crashes.pop_front();
-    if (crashes.size() >= static_cast<size_t>(kMaxCrashes)) {
-      std::fprintf(stderr, "stratrun: the server %s; %d crashes within %lld s, giving up\n", DescribeEnd(status).c_str(),
-                   kMaxCrashes, static_cast<long long>(kCrashWindow.count()));
-      close(reserved);
-      return kExitRunFailed;
+    if (!told.serving) {
+      crashes.push_back(now);
+      while (!crashes.empty() && now - crashes.front() > kCrashWindow) crashes.pop_front();
+      if (crashes.size() >= static_cast<size_t>(kMaxCrashes)) {
+        std::fprintf(stderr, "stratrun: the server %s before it served; %d such crashes within %lld s, giving up\n",
+                     DescribeEnd(status).c_str(), kMaxCrashes, static_cast<long long>(kCrashWindow.count()));
+        close(reserved);
+        return kExitRunFailed;
+      }
     }
     if (now - started > kCrashWindow) pause = std::chrono::milliseconds(250);
     std::fprintf(stderr, "stratrun: the server %s; starting it again in %lld ms\n", DescribeEnd(status).c_str(),

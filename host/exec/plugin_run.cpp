@@ -1,31 +1,60 @@
 #include "exec/plugin_run.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 
 #include "common/logging.h"
+#include "common/utf8.h"
+#include "plugins/load_guard.h"
 #include "progress/event_stamper.h"
 
 namespace stratrun {
 namespace {
 
-/// The host side of one run: what the opaque `stratrun_run` handle points to.
+/// The host side of one run: what the opaque `stratrun_run` handle names (through RunTable).
+///
+/// It lives on the heap, shared by the table and by every host call in progress, because
+/// a plugin may keep the handle (a thread it started) after `run` returned. Its references
+/// to the caller's objects (plugin, request, data, sink) are only used through a host call
+/// admitted by Enter() while the context is open; Close() waits for the calls in progress
+/// and refuses every later one, so nothing of a finished run is touched.
 class RunContext {
  public:
   RunContext(const Plugin& plugin, const RunRequest& request, BarSource& data, ProgressSink& sink,
              const Cancellation& cancel)
       : plugin_(plugin), request_(request), data_(data), sink_(sink), stop_(cancel.token()),
-        stamper_(request.run_id) {
+        code_(plugin.code()), run_id_(request.run_id), stamper_(request.run_id) {
     for (const auto& [name, value] : request_.parameters.entries()) AddParameter(name, value);
   }
 
-  static RunContext* From(stratrun_run run) { return reinterpret_cast<RunContext*>(run); }
-  stratrun_run handle() { return reinterpret_cast<stratrun_run>(this); }
+  /// A plugin's call: holds the context open for the call's duration, or refuses it
+  /// (the run's `run` returned).
+  class Admission {
+   public:
+    explicit Admission(RunContext& context) : lock_(context.gate_), open_(context.open_) {
+      if (!open_) context.NoteLateCall();
+    }
+    explicit operator bool() const { return open_; }
+
+   private:
+    std::shared_lock<std::shared_mutex> lock_;
+    bool open_;
+  };
+
+  /// From now on every plugin call is refused with STRATRUN_RUN_FINISHED; returns once the
+  /// calls in progress have returned. The host's own events still go through Deliver.
+  void Close() {
+    std::unique_lock lock(gate_);
+    open_ = false;
+  }
 
   /// Stamps and delivers one event; the lock keeps seq order equal to delivery order.
   void Deliver(ProgressEvent event) {
@@ -84,7 +113,16 @@ class RunContext {
                            : level == STRATRUN_LOG_INFO ? spdlog::level::info
                            : level == STRATRUN_LOG_WARN ? spdlog::level::warn
                                                         : spdlog::level::err;
-    logger->log(spd_level, "[{} {}] {}", plugin_.code(), request_.run_id, message != nullptr ? message : "");
+    logger->log(spd_level, "[{} {}] {}", code_, run_id_, SanitizeUtf8(message));
+  }
+
+  /// Says once per run (in the "plugin" log) that the plugin called the host after `run`
+  /// returned; uses only the context's own copies.
+  void NoteLateCall() {
+    if (late_call_noted_.exchange(true)) return;
+    Logger("plugin")->warn("[{} {}] the plugin called the host after its run ended (a thread it left running?); "
+                           "the call was refused",
+                           code_, run_id_);
   }
 
   int64_t passed_count() {
@@ -133,12 +171,18 @@ class RunContext {
         value);
   }
 
+  // Valid only while open_ (see the class comment):
   const Plugin& plugin_;
   const RunRequest& request_;
   BarSource& data_;
   ProgressSink& sink_;
+  // The context's own:
   std::stop_token stop_;
+  const std::string code_, run_id_;
   std::map<std::string, StoredParameter, std::less<>> parameters_;  // immutable after construction
+  std::shared_mutex gate_;  // shared: a plugin call in progress; unique: Close()
+  bool open_ = true;        // guarded by gate_
+  std::atomic<bool> late_call_noted_{false};
 
   std::mutex mutex_;  // guards everything below
   EventStamper stamper_;
@@ -147,7 +191,63 @@ class RunContext {
   std::deque<std::string> messages_;  // strings handed to the plugin; stable addresses
 };
 
+// ---- run handles -------------------------------------------------------------------
+
+/// The runs in progress by handle. A handle is a number, never reused in a process, cast
+/// to the opaque pointer type: a handle of a run that ended names nothing, so a late call
+/// is refused by lookup instead of reading freed memory.
+class RunTable {
+ public:
+  static RunTable& Instance() {
+    static RunTable* table = new RunTable;  // never destroyed: a plugin thread may call during exit
+    return *table;
+  }
+
+  stratrun_run Add(std::shared_ptr<RunContext> context) {
+    std::unique_lock lock(mutex_);
+    const uint64_t id = next_id_++;
+    runs_.emplace(id, std::move(context));
+    return reinterpret_cast<stratrun_run>(static_cast<uintptr_t>(id));
+  }
+
+  void Remove(stratrun_run run) {
+    std::unique_lock lock(mutex_);
+    runs_.erase(Id(run));
+  }
+
+  /// The run `run` names, or nullptr with `*status` saying why: RUN_FINISHED for a handle
+  /// this process handed out whose run has ended, INVALID_ARGUMENT for anything else.
+  std::shared_ptr<RunContext> Find(stratrun_run run, stratrun_status* status) const {
+    std::shared_lock lock(mutex_);
+    const uint64_t id = Id(run);
+    if (auto it = runs_.find(id); it != runs_.end()) return it->second;
+    *status = id != 0 && id < next_id_ ? STRATRUN_RUN_FINISHED : STRATRUN_INVALID_ARGUMENT;
+    return nullptr;
+  }
+
+ private:
+  static uint64_t Id(stratrun_run run) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(run)); }
+
+  mutable std::shared_mutex mutex_;
+  uint64_t next_id_ = 1;  // guarded by mutex_
+  std::unordered_map<uint64_t, std::shared_ptr<RunContext>> runs_;
+};
+
+/// Calls `body(context)` for the open run `run` names, or returns why it cannot: a finished
+/// run's calls get STRATRUN_RUN_FINISHED and touch nothing of it.
+template <typename Body>
+stratrun_status WithRun(stratrun_run run, Body&& body) {
+  stratrun_status status = STRATRUN_INVALID_ARGUMENT;
+  std::shared_ptr<RunContext> context = RunTable::Instance().Find(run, &status);
+  if (!context) return status;
+  RunContext::Admission admitted(*context);
+  if (!admitted) return STRATRUN_RUN_FINISHED;
+  return body(*context);
+}
+
 // ---- the host API table: C callbacks that never let an exception out ----------------
+// Every string a plugin hands the host is made valid UTF-8 here, once (SanitizeUtf8), so
+// the JSON, SSE, CSV and logs made from it are valid too.
 
 stratrun_status HostEmit(stratrun_run run, const stratrun_event* raw) noexcept try {
   if (run == nullptr || raw == nullptr) return STRATRUN_INVALID_ARGUMENT;
@@ -160,31 +260,40 @@ stratrun_status HostEmit(stratrun_run run, const stratrun_event* raw) noexcept t
     case STRATRUN_EVENT_STAGE_COMPLETED: event.type = EventType::kStageCompleted; break;
     default: return STRATRUN_INVALID_ARGUMENT;  // started and terminal events are the host's
   }
-  if (e.stage != nullptr) event.stage = e.stage;
-  if (e.current_item != nullptr) event.current_item = e.current_item;
-  if (e.message != nullptr) event.message = e.message;
-  if (e.total_items >= 0) event.total_items = e.total_items;
-  if (e.completed_items >= 0) event.completed_items = e.completed_items;
-  if (e.progress_percent >= 0 && e.progress_percent <= 100) event.progress_percent = e.progress_percent;
-  if (e.metrics != nullptr) {
-    for (size_t i = 0; i < e.metric_count; ++i) {
-      if (e.metrics[i].name != nullptr) event.metrics.emplace_back(e.metrics[i].name, e.metrics[i].value);
+  return WithRun(run, [&](RunContext& context) {
+    if (e.stage != nullptr) event.stage = SanitizeUtf8(e.stage);
+    if (e.current_item != nullptr) event.current_item = SanitizeUtf8(e.current_item);
+    if (e.message != nullptr) event.message = SanitizeUtf8(e.message);
+    if (e.total_items >= 0) event.total_items = e.total_items;
+    if (e.completed_items >= 0) event.completed_items = e.completed_items;
+    if (e.progress_percent >= 0 && e.progress_percent <= 100) event.progress_percent = e.progress_percent;
+    if (e.metrics != nullptr) {
+      for (size_t i = 0; i < e.metric_count; ++i) {
+        if (e.metrics[i].name != nullptr) event.metrics.emplace_back(SanitizeUtf8(e.metrics[i].name), e.metrics[i].value);
+      }
     }
-  }
-  RunContext::From(run)->Deliver(std::move(event));
-  return STRATRUN_OK;
+    context.Deliver(std::move(event));
+    return STRATRUN_OK;
+  });
 } catch (...) {
   return STRATRUN_INTERNAL;
 }
 
-bool HostIsCancelled(stratrun_run run) noexcept {
-  return run != nullptr && RunContext::From(run)->Cancelled();
+bool HostIsCancelled(stratrun_run run) noexcept try {
+  bool cancelled = true;  // a finished (or unknown) run: stop
+  WithRun(run, [&](RunContext& context) {
+    cancelled = context.Cancelled();
+    return STRATRUN_OK;
+  });
+  return cancelled;
+} catch (...) {
+  return true;
 }
 
 stratrun_status HostGetBars(stratrun_run run, const char* ticker, stratrun_bars* out,
                             const char** out_message) noexcept try {
   if (run == nullptr || ticker == nullptr || out == nullptr) return STRATRUN_INVALID_ARGUMENT;
-  return RunContext::From(run)->GetBars(ticker, out, out_message);
+  return WithRun(run, [&](RunContext& context) { return context.GetBars(ticker, out, out_message); });
 } catch (...) {
   return STRATRUN_INTERNAL;
 }
@@ -194,52 +303,62 @@ stratrun_status HostReportResult(stratrun_run run, const stratrun_result* raw) n
   stratrun_result r{};
   std::memcpy(&r, raw, std::min<size_t>(raw->struct_size, sizeof r));
   if (r.ticker == nullptr || *r.ticker == '\0') return STRATRUN_INVALID_ARGUMENT;
-  ResultRow row;
-  row.ticker = r.ticker;
-  row.score = r.score;
-  row.passed = r.passed;
-  if (r.metrics != nullptr) {
-    for (size_t i = 0; i < r.metric_count; ++i) {
-      if (r.metrics[i].name != nullptr) row.metrics.emplace_back(r.metrics[i].name, r.metrics[i].value);
+  return WithRun(run, [&](RunContext& context) {
+    ResultRow row;
+    row.ticker = SanitizeUtf8(r.ticker);
+    row.score = r.score;
+    row.passed = r.passed;
+    if (r.metrics != nullptr) {
+      for (size_t i = 0; i < r.metric_count; ++i) {
+        if (r.metrics[i].name != nullptr) row.metrics.emplace_back(SanitizeUtf8(r.metrics[i].name), r.metrics[i].value);
+      }
     }
-  }
-  if (r.reasons != nullptr) {
-    for (size_t i = 0; i < r.reason_count; ++i) {
-      if (r.reasons[i] != nullptr) row.reasons.emplace_back(r.reasons[i]);
+    if (r.reasons != nullptr) {
+      for (size_t i = 0; i < r.reason_count; ++i) {
+        if (r.reasons[i] != nullptr) row.reasons.emplace_back(SanitizeUtf8(r.reasons[i]));
+      }
     }
-  }
-  RunContext::From(run)->Deliver(std::move(row));
-  return STRATRUN_OK;
+    context.Deliver(std::move(row));
+    return STRATRUN_OK;
+  });
 } catch (...) {
   return STRATRUN_INTERNAL;
 }
 
 stratrun_status HostGetParameter(stratrun_run run, const char* name, stratrun_param_value* out) noexcept try {
   if (run == nullptr || name == nullptr || out == nullptr) return STRATRUN_INVALID_ARGUMENT;
-  return RunContext::From(run)->GetParameter(name, out);
+  return WithRun(run, [&](RunContext& context) { return context.GetParameter(name, out); });
 } catch (...) {
   return STRATRUN_INTERNAL;
 }
 
 void HostLog(stratrun_run run, stratrun_log_level level, const char* message) noexcept {
   try {
-    if (run != nullptr) RunContext::From(run)->Log(level, message);
+    WithRun(run, [&](RunContext& context) {
+      context.Log(level, message);
+      return STRATRUN_OK;
+    });
   } catch (...) {
   }
 }
 
-stratrun_host_api MakeHostApi(const Plugin& plugin) {
-  stratrun_host_api api{};
-  api.struct_size = sizeof api;
-  api.abi_major = plugin.abi().major;
-  api.abi_minor = STRATRUN_ABI_MINOR;
-  api.emit = &HostEmit;
-  api.is_cancelled = &HostIsCancelled;
-  api.get_bars = &HostGetBars;
-  api.report_result = &HostReportResult;
-  api.get_parameter = &HostGetParameter;
-  api.log = &HostLog;
-  return api;
+/// The host API table: one static table, so a plugin thread that kept its pointer after
+/// `run` returned still reads valid memory (and then gets RUN_FINISHED from every call).
+const stratrun_host_api* HostApi() {
+  static const stratrun_host_api api = [] {
+    stratrun_host_api table{};
+    table.struct_size = sizeof table;
+    table.abi_major = STRATRUN_ABI_MAJOR;  // the loader refuses every other major
+    table.abi_minor = STRATRUN_ABI_MINOR;
+    table.emit = &HostEmit;
+    table.is_cancelled = &HostIsCancelled;
+    table.get_bars = &HostGetBars;
+    table.report_result = &HostReportResult;
+    table.get_parameter = &HostGetParameter;
+    table.log = &HostLog;
+    return table;
+  }();
+  return &api;
 }
 
 }  // namespace
@@ -253,7 +372,10 @@ unsigned RunWorkers(const ParameterValues& parameters) {
 
 RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource& data, ProgressSink& sink,
                      const Cancellation& cancel) {
-  RunContext context(plugin, request, data, sink, cancel);
+  auto shared_context = std::make_shared<RunContext>(plugin, request, data, sink, cancel);
+  RunContext& context = *shared_context;
+  RunTable& table = RunTable::Instance();
+  const stratrun_run handle = table.Add(shared_context);  // ours stays: the host ends the run after Remove
   {
     ProgressEvent started;
     started.type = EventType::kStarted;
@@ -274,19 +396,27 @@ RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource&
   args.tickers = tickers.data();
   args.ticker_count = tickers.size();
   args.max_workers = std::max(1u, request.max_workers);
-  const stratrun_host_api api = MakeHostApi(plugin);
 
   RunOutcome outcome;
   const char* message = nullptr;
   stratrun_status status = STRATRUN_INTERNAL;
-  try {
-    status = plugin.run_hook()(&api, context.handle(), &args, &message);
-    outcome.message = message != nullptr ? message : "";
-  } catch (const std::exception& e) {
-    outcome.message = std::string("plugin threw an exception: ") + e.what();
-  } catch (...) {
-    outcome.message = "plugin threw an exception";
+  {
+    // Marked while plugin code runs: if it kills the process, the next scan counts it
+    // against this file (plugins/load_guard.h).
+    RunGuard crash_mark(plugin.cache_dir(), plugin.sha256(), request.run_id);
+    try {
+      status = plugin.run_hook()(HostApi(), handle, &args, &message);
+      outcome.message = SanitizeUtf8(message);
+    } catch (const std::exception& e) {
+      outcome.message = SanitizeUtf8(std::string("plugin threw an exception: ") + e.what());
+    } catch (...) {
+      outcome.message = "plugin threw an exception";
+    }
   }
+  // `run` returned: a thread the plugin left behind is refused from here on (after the
+  // calls it has in progress return), so only the host adds to the run now.
+  context.Close();
+  table.Remove(handle);
 
   ProgressEvent terminal;
   const CancelReason reason = cancel.reason();

@@ -51,7 +51,10 @@ bool Claim(RunStore& store, RunRecord& run) {
 
 bool IsOrphaned(const RunRecord& run) {
   if (run.owner.empty()) return run.source == "api";
-  return !OwnerIsAlive(run.owner);
+  // A process never takes its own runs for orphans, whatever /proc says (or fails to say),
+  // and "cannot tell" (out of file descriptors, /proc unreadable) is never "dead".
+  if (IsThisProcess(run.owner)) return false;
+  return OwnerIsDead(run.owner);
 }
 
 std::vector<std::string> EndOrphanedRuns(RunStore& store, ProgressSink* live) {

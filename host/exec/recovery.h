@@ -28,7 +28,9 @@ struct RecoveryReport {
   std::vector<std::string> failed;       // were queued but cannot run: now error/interrupted
 };
 
-/// True when nobody will ever end `run`: see the overview.
+/// True when nobody will ever end `run`: see the overview. Only proof that its owner died
+/// counts (OwnerStateOf == kDead); a run of the calling process, or one whose owner cannot
+/// be checked now (e.g. out of file descriptors), is not orphaned.
 bool IsOrphaned(const RunRecord& run);
 
 /// Orphaned runs stored as starting/running/completing end as `error` with error_code

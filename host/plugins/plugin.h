@@ -27,7 +27,7 @@ class Plugin {
  public:
   Plugin(boost::dll::shared_library library, const stratrun_plugin& descriptor,
          ParameterSchema schema, std::filesystem::path file, std::string sha256,
-         AbiVersion negotiated);
+         AbiVersion negotiated, std::filesystem::path cache_dir = {});
 
   const std::string& code() const { return code_; }
   const std::string& name() const { return name_; }
@@ -42,6 +42,9 @@ class Plugin {
   /// Where the plugin was found (not the private copy it was loaded from).
   const std::filesystem::path& file() const { return file_; }
   const std::string& sha256() const { return sha256_; }
+  /// The plugin cache it was loaded through: where a run marks itself (RunGuard) so a run
+  /// that kills the process counts against this file. Empty: no marks.
+  const std::filesystem::path& cache_dir() const { return cache_dir_; }
   /// The plugin's run hook; valid while this object lives.
   stratrun_plugin_run_fn run_hook() const { return run_; }
 
@@ -54,6 +57,7 @@ class Plugin {
   AbiVersion negotiated_abi_;
   std::filesystem::path file_;
   std::string sha256_;
+  std::filesystem::path cache_dir_;
   stratrun_plugin_run_fn run_;
 };
 

@@ -5,10 +5,12 @@
 #include <cstring>
 #include <fstream>
 #include <system_error>
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include "common/logging.h"
 #include "common/sha256.h"
+#include "common/utf8.h"
 #include "plugins/load_guard.h"
 
 namespace stratrun {
@@ -75,19 +77,21 @@ std::string DescriptorProblem(const stratrun_plugin& d) {
 }  // namespace
 
 Plugin::Plugin(boost::dll::shared_library library, const stratrun_plugin& d,
-               ParameterSchema schema, fs::path file, std::string sha256, AbiVersion negotiated)
+               ParameterSchema schema, fs::path file, std::string sha256, AbiVersion negotiated,
+               fs::path cache_dir)
     : library_(std::move(library)),
       code_(d.code),
-      name_(d.name),
-      version_(d.version),
-      description_(d.description != nullptr ? d.description : ""),
+      name_(SanitizeUtf8(d.name)),
+      version_(SanitizeUtf8(d.version)),
+      description_(SanitizeUtf8(d.description)),
       schema_(std::move(schema)),
       built_abi_{d.abi_major, d.abi_minor},
       negotiated_abi_(negotiated),
       file_(std::move(file)),
       sha256_(std::move(sha256)),
+      cache_dir_(std::move(cache_dir)),
       run_(d.run) {
-  for (size_t i = 0; i < d.stage_count; ++i) stages_.emplace_back(d.stages[i]);
+  for (size_t i = 0; i < d.stage_count; ++i) stages_.emplace_back(SanitizeUtf8(d.stages[i]));
 }
 
 Result<std::shared_ptr<const Plugin>> LoadPlugin(const fs::path& file, const LoaderOptions& options) {
@@ -126,7 +130,7 @@ Result<std::shared_ptr<const Plugin>> LoadPlugin(const fs::path& file, const Loa
   } catch (...) {
     return Rejected("entry point threw an exception");
   }
-  const std::string entry_message = message != nullptr ? message : "";
+  const std::string entry_message = SanitizeUtf8(message);
   if (status == STRATRUN_UNSUPPORTED) {
     return Rejected("plugin does not support host ABI " + options.host_abi.ToString() +
                     (entry_message.empty() ? "" : ": " + entry_message));
@@ -151,12 +155,20 @@ Result<std::shared_ptr<const Plugin>> LoadPlugin(const fs::path& file, const Loa
   }
   if (std::string problem = DescriptorProblem(descriptor); !problem.empty()) return Rejected(problem);
 
-  auto schema = ParameterSchema::Parse(descriptor.parameters_schema_json);
+  // Every string the plugin hands over is made valid UTF-8 once, here (U+FFFD for what is
+  // not), so the JSON, SSE and CSV made from it are valid.
+  auto schema = ParameterSchema::Parse(SanitizeUtf8(descriptor.parameters_schema_json));
   if (!schema) return Rejected("invalid parameter schema: " + schema.status().message());
+
+  // Accepted: its code stays mapped until the process exits, even once nothing holds the
+  // Plugin (RTLD_NODELETE, added by reopening the loaded object). A thread the plugin left
+  // running after its run (refused by the host from then on) must never execute unmapped
+  // code — at shutdown, or after a rescan dropped this version.
+  if (void* pinned = dlopen(copy->c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE); pinned != nullptr) dlclose(pinned);
 
   const AbiVersion negotiated{options.host_abi.major, std::min(built.minor, options.host_abi.minor)};
   auto plugin = std::make_shared<const Plugin>(std::move(library), descriptor, std::move(*schema),
-                                               file, std::move(*sha256), negotiated);
+                                               file, std::move(*sha256), negotiated, options.cache_dir);
   Logger("plugins")->debug("loaded {} {} from {} (ABI {})", plugin->code(), plugin->version(),
                            file.string(), negotiated.ToString());
   return plugin;

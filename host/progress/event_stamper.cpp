@@ -5,6 +5,8 @@
 namespace stratrun {
 namespace {
 constexpr auto kRateWindow = std::chrono::seconds(10);
+/// The highest percent an event of a run that has not completed shows.
+constexpr double kBelowComplete = 99.9;
 }
 
 EventStamper::EventStamper(std::string run_id, uint64_t first_seq)
@@ -39,13 +41,19 @@ void EventStamper::Stamp(ProgressEvent& event) {
   }
   if (!event.total_items) event.total_items = total_;
   // Workers finish tickers in any order: the stream shows the running count, never a
-  // count that goes backwards.
+  // count that goes backwards, and never more than the total (a plugin may say 5 of 1).
   event.completed_items = completed_;
+  if (completed_ && total_) event.completed_items = std::min(*completed_, *total_);
 
+  // 100 % means the run completed: every other event (a running run that has counted all
+  // its tickers, one that failed or was cancelled at the end) shows at most kBelowComplete.
   if (event.type == EventType::kCompleted) {
     event.progress_percent = 100.0;
-  } else if (!event.progress_percent && total_ && completed_ && *total_ > 0) {
-    event.progress_percent = std::min(100.0, 100.0 * static_cast<double>(*completed_) / static_cast<double>(*total_));
+  } else {
+    if (!event.progress_percent && total_ && event.completed_items && *total_ > 0) {
+      event.progress_percent = 100.0 * static_cast<double>(*event.completed_items) / static_cast<double>(*total_);
+    }
+    if (event.progress_percent) event.progress_percent = std::clamp(*event.progress_percent, 0.0, kBelowComplete);
   }
 
   if (completed_ && !samples_.empty()) {

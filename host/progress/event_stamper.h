@@ -21,7 +21,10 @@ class EventStamper {
   explicit EventStamper(std::string run_id, uint64_t first_seq = 1);
 
   /// Fills the host's fields of `event`; remembers completed/total for later events.
-  /// completed_items becomes the highest count seen so far (workers report out of order).
+  /// completed_items becomes the highest count seen so far (workers report out of order),
+  /// at most the total when one is known. progress_percent is 100 on `completed` and only
+  /// there: every other event shows at most 99.9 (a plugin's own percent or counts that
+  /// say more are clamped), so a run still running never looks done.
   void Stamp(ProgressEvent& event);
   /// Counts a result row toward passed_count (a ticker reported again replaces its row).
   void CountResult(const std::string& ticker, bool passed);

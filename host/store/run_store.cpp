@@ -373,11 +373,23 @@ Status RunStore::WriteRun(const RunRecord& run) {
       "UPDATE strategy_run SET strategy_code = ?2, plugin_version = ?3, plugin_sha256 = ?4, parameters_json = ?5, "
       "status = ?6, priority = ?7, source = ?8, error_code = ?9, error_message = ?10, started_at = ?12, "
       "finished_at = ?13, total_items = ?14, completed_items = ?15, result_count = ?16, passed_count = ?17, "
-      "progress_percent = ?18, current_stage = ?19, owner = ?20, timeout_seconds = ?21 WHERE run_id = ?1");  // ?11 (created_at) never changes
+      "progress_percent = ?18, current_stage = ?19, owner = ?20, timeout_seconds = ?21 "
+      "WHERE run_id = ?1 AND owner = ?20");  // ?11 (created_at) never changes; only ClaimRun changes the owner
   if (!update) return update.status();
   BindRun(**update, run);
   if (auto status = (*update)->Run(); !status.ok()) return WithContext(status, "update run " + run.run_id);
-  if (db_->Changes() == 0) return NotFound("run " + run.run_id + " not found", "run_id");
+  if (db_->Changes() == 0) {
+    // Only the run's owner may write it: a writer whose run was claimed is fenced off.
+    auto owner = db_->PrepareCached("SELECT owner FROM strategy_run WHERE run_id = ?1");
+    if (!owner) return owner.status();
+    (*owner)->Bind(1, run.run_id);
+    if (auto row = (*owner)->Step(); row.ok() && *row) {
+      return {StatusCode::kFailedPrecondition,
+              "run " + run.run_id + " is owned by " + (*owner)->Text(0) + ", not by this writer (" + run.owner + ")",
+              "run_id"};
+    }
+    return NotFound("run " + run.run_id + " not found", "run_id");
+  }
   return Status::Ok();
 }
 
@@ -403,7 +415,8 @@ Status RunStore::WriteEvents(std::span<const ProgressEvent> events) {
   if (events.empty()) return Status::Ok();
   auto insert = db_->PrepareCached(
       "INSERT INTO run_event (run_id, seq, event_type, json) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT (run_id, seq) DO NOTHING");
+      "ON CONFLICT (run_id, seq) DO UPDATE SET json = excluded.json "
+      "WHERE run_event.json = excluded.json AND run_event.event_type = excluded.event_type");
   if (!insert) return insert.status();
   for (const ProgressEvent& event : events) {
     (*insert)->Reset();
@@ -417,6 +430,11 @@ Status RunStore::WriteEvents(std::span<const ProgressEvent> events) {
         return NotFound("append events: run " + event.run_id + " not found", "run_id");
       }
       return WithContext(status, "append event " + std::to_string(event.seq) + " of run " + event.run_id);
+    }
+    if (db_->Changes() == 0) {  // a seq is written once: the same event again is a no-op, another one an error
+      return {StatusCode::kAlreadyExists,
+              "event " + std::to_string(event.seq) + " of run " + event.run_id + " is already stored as another event",
+              "seq"};
     }
   }
   return Status::Ok();

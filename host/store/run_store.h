@@ -107,16 +107,22 @@ class RunStore {
   /// kAlreadyExists when the id is taken; kInvalidArgument for an empty id or an unknown
   /// priority ("high", "normal", "low") or source ("cli", "api").
   Status CreateRun(const RunRecord& run);
-  /// Writes every column but run_id and created_at; kNotFound when the run is absent.
+  /// Writes every column but run_id and created_at; kNotFound when the run is absent,
+  /// kFailedPrecondition when its stored owner is not `run.owner` (only the run's owner
+  /// writes it: a writer whose run another process claimed is fenced off; ClaimRun alone
+  /// changes the owner).
   Status UpdateRun(const RunRecord& run);
-  /// Appends events (of any runs) in one transaction. A (run_id, seq) already stored is
-  /// left as it is, so re-sending a batch is harmless. kNotFound for an unknown run.
+  /// Appends events (of any runs) in one transaction. A seq is written once: the same
+  /// event at a stored (run_id, seq) again is a no-op, so re-sending a batch is harmless;
+  /// another event there is kAlreadyExists and nothing of the batch is kept. kNotFound for
+  /// an unknown run.
   Status AppendEvents(std::span<const ProgressEvent> events);
   /// Inserts or replaces rows by (run_id, ticker), in one transaction. kNotFound for an
   /// unknown run.
   Status AppendResults(const std::string& run_id, std::span<const ResultRow> rows);
-  /// RunLogSink's batch: `run` (as UpdateRun), `events` (as AppendEvents) and `rows` (as
-  /// AppendResults for run.run_id), all in one transaction.
+  /// RunLogSink's batch: `run` (as UpdateRun, so only the run's owner may append), `events`
+  /// (as AppendEvents) and `rows` (as AppendResults for run.run_id), all in one
+  /// transaction: all or nothing.
   Status AppendBatch(const RunRecord& run, std::span<const ProgressEvent> events, std::span<const ResultRow> rows);
 
   /// The run, or nullopt when there is none.

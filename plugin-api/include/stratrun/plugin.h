@@ -18,8 +18,10 @@
  *    `sizeof` and the other side's `struct_size`; missing fields read as zero.
  *  - A different ABI major is refused; a different minor is accepted and the two sides
  *    use what both know.
- *  - Calls that can fail return `stratrun_status`. Strings are UTF-8, NUL-terminated.
- *    Every pointer says who owns it (OWNERSHIP:); neither side frees the other's memory.
+ *  - Calls that can fail return `stratrun_status`. Strings are UTF-8, NUL-terminated;
+ *    the host replaces every ill-formed sequence in a string a plugin hands it with
+ *    U+FFFD (1.1). Every pointer says who owns it (OWNERSHIP:); neither side frees the
+ *    other's memory.
  */
 #ifndef STRATRUN_PLUGIN_H
 #define STRATRUN_PLUGIN_H
@@ -33,7 +35,7 @@ extern "C" {
 #endif
 
 #define STRATRUN_ABI_MAJOR 1
-#define STRATRUN_ABI_MINOR 0
+#define STRATRUN_ABI_MINOR 1
 
 /* The one symbol a plugin exports: a function of type stratrun_plugin_entry_fn. */
 #define STRATRUN_ENTRY_SYMBOL "stratrun_plugin_entry"
@@ -63,12 +65,19 @@ enum {
   STRATRUN_RESOURCE_EXHAUSTED = 4, /* a limit was reached */
   STRATRUN_UNSUPPORTED = 5,        /* ABI major mismatch, or a call the other side lacks */
   STRATRUN_DATA_ERROR = 6,         /* the data exists but is unusable (bad file, too short) */
-  STRATRUN_INTERNAL = 7            /* anything else; the message says what */
+  STRATRUN_INTERNAL = 7,           /* anything else; the message says what */
+  STRATRUN_RUN_FINISHED = 8        /* 1.1: the run this handle names has ended (a call from a
+                                      thread the plugin left running); nothing was done */
 };
 
 /* ---- handles ----------------------------------------------------------------------- */
 
-/* One run of one strategy, owned by the host; valid only during the `run` call. */
+/*
+ * One run of one strategy, owned by the host. Usable during the `run` call. Since 1.1 a
+ * call with the handle after `run` returned is safe and refused: it returns
+ * STRATRUN_RUN_FINISHED (is_cancelled returns true, log drops the line) and never touches
+ * the ended run. (A 1.0 host gave no such promise.)
+ */
 typedef struct stratrun_run_s* stratrun_run;
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -102,8 +111,9 @@ typedef struct stratrun_event {
   const char* current_item;       /* OWNERSHIP: caller; may be NULL */
   const char* message;            /* OWNERSHIP: caller; may be NULL */
   int64_t total_items;            /* < 0: unknown */
-  int64_t completed_items;        /* < 0: unknown */
-  double progress_percent;        /* < 0: host derives it from completed/total */
+  int64_t completed_items;        /* < 0: unknown; the host shows at most total_items */
+  double progress_percent;        /* < 0: host derives it from completed/total; the host
+                                     shows 100 only on `completed` (below 100 until then) */
   const stratrun_metric* metrics; /* OWNERSHIP: caller; `metric_count` entries or NULL */
   size_t metric_count;
 } stratrun_event;
@@ -181,9 +191,11 @@ enum {
 /* ---- the host API ------------------------------------------------------------------ */
 
 /*
- * Callbacks the host implements, handed to `run`. OWNERSHIP: host; valid during `run`.
- * Every function is thread-safe: a plugin may call it from its own worker threads while
- * `run` is on the stack. None of them throws or blocks for long.
+ * Callbacks the host implements, handed to `run`. OWNERSHIP: host; the table is static
+ * (valid until the host exits, 1.1). Every function is thread-safe: a plugin may call it
+ * from its own worker threads while `run` is on the stack; once `run` has returned, every
+ * call on that run's handle returns STRATRUN_RUN_FINISHED (1.1). None of them throws or
+ * blocks for long.
  */
 typedef struct stratrun_host_api {
   uint32_t struct_size;

@@ -365,16 +365,18 @@ TEST_F(RunStoreTest, EventsAreStoredAsStreamedAndReadAfterASeq) {
   EXPECT_TRUE(store().Events("unknown")->empty());
 }
 
-TEST_F(RunStoreTest, AResentSeqIsIgnoredNotDuplicated) {
+TEST_F(RunStoreTest, AResentSeqIsIgnoredNotDuplicatedAndAnotherEventAtItIsRefused) {
   ASSERT_TRUE(store().CreateRun(MakeRun("e")).ok());
   std::vector<ProgressEvent> first = {MakeEvent("e", 1), MakeEvent("e", 2)};
   ASSERT_TRUE(store().AppendEvents(first).ok());
-  std::vector<ProgressEvent> again = {MakeEvent("e", 2), MakeEvent("e", 3)};
+  std::vector<ProgressEvent> resent = {MakeEvent("e", 2), MakeEvent("e", 3)};
+  ASSERT_TRUE(store().AppendEvents(resent).ok());  // the same event again: a retried batch
+  std::vector<ProgressEvent> again = {MakeEvent("e", 3), MakeEvent("e", 4)};
   again[0].message = "changed";
-  ASSERT_TRUE(store().AppendEvents(again).ok());
+  EXPECT_EQ(store().AppendEvents(again).code(), StatusCode::kAlreadyExists);  // a seq is written once
   auto all = store().Events("e");
-  ASSERT_EQ(all->size(), 3u);
-  EXPECT_EQ((*all)[1].json, ToJson(first[1]));  // the first copy stays
+  ASSERT_EQ(all->size(), 3u) << "nothing of the refused batch is kept";
+  EXPECT_EQ((*all)[2].json, ToJson(resent[1]));  // the first copy stays
 }
 
 TEST_F(RunStoreTest, EventsOfAnUnknownRunAreNotFoundAndNothingOfTheBatchIsKept) {
