@@ -56,6 +56,8 @@ int CountRunCrashes(const fs::path& cache_dir, const std::string& sha256, std::s
   std::error_code ec;
   const fs::path crashes = cache_dir / "run_crashes" / sha256;
   const std::string prefix = sha256 + ".";
+  const std::string self = ThisProcessOwner();
+  const std::string boot = self.substr(0, self.find('/'));
   for (fs::directory_iterator it(cache_dir / "running", ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.rfind(prefix, 0) != 0 || name.find(".tmp") != std::string::npos) continue;
@@ -65,6 +67,10 @@ int CountRunCrashes(const fs::path& cache_dir, const std::string& sha256, std::s
     std::getline(text, run_id);
     if (!OwnerIsDead(owner)) continue;  // running now, being written, or cannot tell
     std::error_code move_ec;
+    if (owner.rfind(boot + "/", 0) != 0) {  // the machine restarted (a power cut): not the plugin's doing
+      fs::remove(it->path(), move_ec);
+      continue;
+    }
     fs::create_directories(crashes, move_ec);
     fs::rename(it->path(), crashes / name.substr(prefix.size()), move_ec);
     if (!move_ec) {

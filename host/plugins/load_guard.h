@@ -21,9 +21,10 @@
 //                                        holds what happened. The file stays rejected
 //                                        until its contents change (a new SHA) or this
 //                                        mark (and run_crashes/<sha256>) is deleted.
-// A process killed from outside (kill -9, a power cut) while a load or run is marked is
-// indistinguishable from a crash and counts the same way; the reason names the marks to
-// delete. Every run in progress in a process that died counts for its file: with several
+// A process killed from outside (kill -9, a power cut) while a load is marked, or killed
+// with -9 while a run is marked, is indistinguishable from a crash and counts the same way;
+// the reason names the marks to delete. (A running mark from before a reboot is dropped
+// without counting.) Every run in progress in a process that died counts for its file: with several
 // runs at once, a file that shared a process with a crashing one is counted too (which is
 // why one run crash is not enough to quarantine a file). An owner that cannot be checked
 // (common/process_owner.h: unknown) is never counted.

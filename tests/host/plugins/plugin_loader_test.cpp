@@ -184,5 +184,32 @@ TEST_F(PluginLoaderTest, ALoadInProgressInAnotherLiveProcessIsNotACrash) {
   EXPECT_TRUE(fs::is_empty(cache_.path() / "loading")) << "a finished load leaves no mark";
 }
 
+TEST_F(PluginLoaderTest, AFileWhoseRunsKeepKillingTheirProcessIsQuarantined) {
+  const fs::path file = kGoodPluginDir / "c_minimal.so";
+  auto sha = Sha256OfFile(file);
+  ASSERT_TRUE(sha.ok());
+  const std::string owner = ThisProcessOwner();
+  const std::string boot = owner.substr(0, owner.find('/'));
+  fs::create_directories(cache_.path() / "running");
+  auto mark = [&](const std::string& name, const std::string& mark_owner) {
+    std::ofstream(cache_.path() / "running" / (*sha + "." + name)) << mark_owner << "\n" << "run-" << name << "\n";
+  };
+  mark("1.0", owner);                          // a run of this live process: not a crash
+  mark("2.0", "another-boot/4194305/1");       // before a reboot: dropped, not counted
+  mark("3.0", boot + "/4194305/1");            // a process that died: one crash
+  EXPECT_TRUE(Load(file).ok());
+  mark("4.0", boot + "/4194305/2");
+  EXPECT_TRUE(Load(file).ok()) << "two run crashes are not enough";
+  mark("5.0", boot + "/4194305/3");
+  auto loaded = Load(file);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("its runs killed the process: 3 of its runs"), std::string::npos)
+      << loaded.status().message();
+  EXPECT_NE(loaded.status().message().find("run-5.0"), std::string::npos) << loaded.status().message();
+  EXPECT_TRUE(fs::exists(cache_.path() / "running" / (*sha + ".1.0"))) << "a live run's mark is left alone";
+  EXPECT_FALSE(fs::exists(cache_.path() / "running" / (*sha + ".2.0")));
+  EXPECT_FALSE(Load(file).ok()) << "it stays rejected";
+}
+
 }  // namespace
 }  // namespace stratrun
