@@ -23,6 +23,7 @@
 #include "data/universe.h"
 #include "http/http_io.h"
 #include "http/request_framing.h"
+#include "http/request_parsing.h"
 #include "http/sse_stream.h"
 #include "plugins/plugin_json.h"
 #include "progress/result_csv.h"
@@ -39,49 +40,7 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 namespace {
 
 constexpr size_t kMaxCodeLength = 64;
-constexpr size_t kMaxRunIdLength = 64;
 constexpr int64_t kMaxExecutionTime = 7 * 24 * 3600;
-
-std::string_view MethodName(Method method) {
-  switch (method) {
-    case Method::Get: return "GET";
-    case Method::Post: return "POST";
-    case Method::Put: return "PUT";
-    case Method::Delete: return "DELETE";
-    case Method::Patch: return "PATCH";
-    case Method::Head: return "HEAD";
-    case Method::Options: return "OPTIONS";
-    default: return "OTHER";
-  }
-}
-
-/// The path's non-empty segments, each percent-decoded; nullopt for a malformed escape.
-std::optional<std::vector<std::string>> Segments(std::string_view path) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (next > pos) {
-      auto segment = PercentDecode(path.substr(pos, next - pos), /*plus_is_space=*/false);
-      if (!segment) return std::nullopt;
-      out.push_back(std::move(*segment));
-    }
-    pos = next + 1;
-  }
-  return out;
-}
-
-/// What a run id in a path may look like before the store is asked (ids are UUIDs).
-bool PlausibleRunId(std::string_view text) {
-  return !text.empty() && text.size() <= kMaxRunIdLength &&
-         std::all_of(text.begin(), text.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-         });
-}
-
-/// The length of a whole run id (NewRunId: a UUID).
-constexpr size_t kFullRunIdLength = 36;
 
 std::string_view ContentTypeFor(const std::filesystem::path& file) {
   static const std::unordered_map<std::string, std::string_view> kTypes = {
@@ -137,7 +96,7 @@ class Routes {
 
   void Handle(const Request& request, ResponseWriter& response) {
     const std::string& resource = request.resource();
-    const auto segments = Segments(resource);
+    const auto segments = PathSegments(resource);
     if (!segments) {
       return SendError(response, Code::Bad_Request, "invalid_argument",
                        "the path has a malformed percent escape (% must be followed by two hex digits)", "path");

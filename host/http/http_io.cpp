@@ -1,7 +1,5 @@
 #include "http/http_io.h"
 
-#include <charconv>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -70,13 +68,6 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string ValidUtf8(std::string_view text) {
@@ -124,64 +115,6 @@ std::string JsonString(std::string_view text) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-Result<QueryParams> QueryParams::Decode(const PHttp::Request& request) {
-  QueryParams params;
-  const auto& query = request.query();
-  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-    auto name = PercentDecode(it->first, true);
-    auto value = PercentDecode(it->second, true);
-    if (!name || !value) {
-      const std::string field = Echo(name ? *name : it->first);
-      return InvalidArgument("query parameter '" + field + "' has a malformed percent escape (% must be followed by two hex digits)",
-                             field);
-    }
-    params.values_.emplace(std::move(*name), std::move(*value));
-  }
-  return params;
-}
-
-std::optional<std::string> QueryParams::Get(const std::string& name) const {
-  auto it = values_.find(name);
-  if (it == values_.end()) return std::nullopt;
-  return it->second;
-}
-
-Result<uint64_t> ParseEventSeq(std::string_view text, const std::string& field) {
-  const auto bad = [&] {
-    return InvalidArgument(field + " must be an event seq: decimal digits, at most " + std::to_string(kMaxEventSeq) +
-                               " (got '" + Echo(text, 32) + "')",
-                           field);
-  };
-  if (text.empty() || text.size() > 16) return bad();
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return bad();
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value > kMaxEventSeq) return bad();
-  return value;
-}
-
 std::string ErrorJson(std::string_view error_code, std::string_view message, std::string_view field) {
   // A message is ours, but may quote long input (a plugin's or a validator's words): cap it.
   constexpr size_t kMaxMessageBytes = 2048;
@@ -217,33 +150,6 @@ void SendStatus(PHttp::ResponseWriter& response, const Status& status) {
     default: break;
   }
   SendError(response, code, StatusCodeName(status.code()), status.message(), status.field());
-}
-
-std::optional<std::string> Query(const QueryParams& query, const std::string& name) { return query.Get(name); }
-
-Result<int64_t> QueryInteger(const QueryParams& query, const std::string& name, int64_t fallback, int64_t min,
-                             int64_t max) {
-  auto text = Query(query, name);
-  if (!text) return fallback;
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size() || value < min || value > max) {
-    return InvalidArgument(name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max), name);
-  }
-  return value;
-}
-
-Result<std::optional<bool>> QueryBoolean(const QueryParams& query, const std::string& name) {
-  auto text = Query(query, name);
-  if (!text) return std::optional<bool>();
-  if (*text == "true" || *text == "1") return std::optional<bool>(true);
-  if (*text == "false" || *text == "0") return std::optional<bool>(false);
-  return InvalidArgument(name + " must be true or false", name);
-}
-
-std::optional<std::string> Header(const PHttp::Request& request, const std::string& name) {
-  if (auto raw = request.headers().tryGetRaw(name)) return raw->value();
-  return std::nullopt;
 }
 
 }  // namespace stratrun::http
