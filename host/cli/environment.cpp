@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/logging.h"
+#include "common/percent_decode.h"
 #include "data/csv_bar_source.h"
 #include "data/data_folder.h"
 #include "data/universe.h"
@@ -75,24 +76,10 @@ Result<fs::path> FileUriPath(std::string_view uri, const std::string& source) {
     if (!host.empty() && host != "localhost") return refuse("only local files are supported (host '" + std::string(host) + "')");
     rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
   }
-  std::string path;
-  for (size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] != '%') {
-      path += rest[i];
-      continue;
-    }
-    const auto hex = [&](size_t at) -> int {
-      if (at >= rest.size() || !std::isxdigit(static_cast<unsigned char>(rest[at]))) return -1;
-      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(rest[at])));
-      return c <= '9' ? c - '0' : c - 'a' + 10;
-    };
-    const int high = hex(i + 1), low = hex(i + 2);
-    if (high < 0 || low < 0 || (high == 0 && low == 0)) return refuse("bad percent-escape");
-    path += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  if (path.empty()) return refuse("names no file");
-  return fs::path(path);
+  const std::optional<std::string> path = PercentDecode(rest);
+  if (!path || path->find('\0') != std::string::npos) return refuse("bad percent-escape");
+  if (path->empty()) return refuse("names no file");
+  return fs::path(*path);
 }
 
 /// `value` (from `source`, "--db" or "STRATRUN_DB") as a run log file.

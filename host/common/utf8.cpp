@@ -41,6 +41,11 @@ size_t SequenceLength(std::string_view text, size_t i, size_t* subpart) noexcept
 
 }  // namespace
 
+size_t Utf8SequenceLength(std::string_view text, size_t at) noexcept {
+  size_t subpart = 0;
+  return SequenceLength(text, at, &subpart);
+}
+
 bool IsValidUtf8(std::string_view text) noexcept {
   size_t subpart = 0;
   for (size_t i = 0; i < text.size();) {

@@ -9,6 +9,7 @@
 // control characters are valid UTF-8 and are kept (JSON writers escape them).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@ namespace stratrun {
 
 /// True when `text` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view text) noexcept;
+
+/// The length (1-4) of the well-formed sequence starting at `text[at]`; 0 when the bytes
+/// there are ill-formed. `at` must be < text.size(). For walking text code point by code
+/// point (quoting, cutting at a length).
+size_t Utf8SequenceLength(std::string_view text, size_t at) noexcept;
 
 /// `text` with every ill-formed sequence replaced by U+FFFD (EF BF BD), one per maximal
 /// ill-formed subpart (the W3C/WHATWG "substitution of maximal subparts" rule, so the result

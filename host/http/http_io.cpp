@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/utf8.h"
+
 namespace stratrun::http {
 namespace {
 
@@ -37,54 +39,9 @@ void SendJson(PHttp::ResponseWriter& response, PHttp::Code code, const std::stri
 
 namespace {
 
-/// The length of the valid UTF-8 sequence starting `text[i]`, or 0 when it is not one
-/// (overlong forms, surrogates and code points past U+10FFFF are invalid).
-size_t Utf8SequenceLength(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
-
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 }  // namespace
-
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(text, i, n);
-      i += n;
-    }
-  }
-  return out;
-}
 
 std::string Echo(std::string_view text, size_t max_chars) {
   std::string out;
@@ -108,7 +65,7 @@ std::string Echo(std::string_view text, size_t max_chars) {
 }
 
 std::string JsonString(std::string_view text) {
-  const std::string valid = ValidUtf8(text);
+  const std::string valid = SanitizeUtf8(text);
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
@@ -118,7 +75,7 @@ std::string JsonString(std::string_view text) {
 std::string ErrorJson(std::string_view error_code, std::string_view message, std::string_view field) {
   // A message is ours, but may quote long input (a plugin's or a validator's words): cap it.
   constexpr size_t kMaxMessageBytes = 2048;
-  std::string text = ValidUtf8(message);
+  std::string text = SanitizeUtf8(message);
   if (text.size() > kMaxMessageBytes) {
     size_t cut = kMaxMessageBytes;
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // a code point boundary

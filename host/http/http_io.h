@@ -38,8 +38,6 @@ void SendStatus(PHttp::ResponseWriter& response, const Status& status);
 /// `text` as a JSON string, quotes included: escaped, and with every invalid UTF-8 byte
 /// replaced by U+FFFD, so the result is always valid UTF-8 JSON.
 std::string JsonString(std::string_view text);
-/// `text` made valid UTF-8 (invalid bytes → U+FFFD).
-std::string ValidUtf8(std::string_view text);
 /// User input to quote in an error message: valid UTF-8, control characters shown as
 /// U+FFFD, at most `max_chars` code points (then "…").
 std::string Echo(std::string_view text, size_t max_chars = 64);

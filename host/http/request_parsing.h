@@ -57,9 +57,6 @@ class QueryParams {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
-/// `text` percent-decoded ('+' as a space when `plus_is_space`); nullopt for a malformed escape.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
-
 /// A query parameter, if present.
 std::optional<std::string> Query(const QueryParams& query, const std::string& name);
 /// An integer query parameter in [min, max], or `fallback` when absent; InvalidArgument
