@@ -34,11 +34,13 @@ void ServeStaticFile(Pistache::Http::ResponseWriter& response, const std::filesy
                                                     c == '-' || c == '.' || c == '/'; }) &&
                     relative.find("..") == std::string_view::npos && relative.front() != '/' &&
                     relative.find("/.") == std::string_view::npos && relative.front() != '.';
+  const auto not_found = [&] {
+    SendError(response, Code::Not_Found, "not_found", "no such file: " + Echo(relative, 200));
+  };
+  if (!safe) return not_found();  // before anything is opened
   const std::filesystem::path file = web_root / std::string(relative);
   std::ifstream in(file, std::ios::binary);
-  if (!safe || !in || std::filesystem::is_directory(file)) {
-    return SendError(response, Code::Not_Found, "not_found", "no such file: " + Echo(relative, 200));
-  }
+  if (!in || std::filesystem::is_directory(file)) return not_found();
   std::stringstream body;
   body << in.rdbuf();
   SetHeader(response, "Content-Type", std::string(ContentTypeFor(file)));
