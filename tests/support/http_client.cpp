@@ -102,7 +102,7 @@ HttpResponse HttpRequest(uint16_t port, const std::string& method, const std::st
     raw.append(buffer, static_cast<size_t>(n));
     if (head == 0) head = ParseHead(raw, &response.status, &response.headers);
     if (head > 0) {
-      // Pistache keeps the connection open despite "Connection: close": stop at the body's end.
+      // Stop at the body's end rather than waiting for the server to close the connection.
       if (auto it = response.headers.find("content-length"); it != response.headers.end()) {
         if (raw.size() - head >= std::stoul(it->second)) break;
       } else if (response.headers.count("transfer-encoding") && raw.ends_with("0\r\n\r\n")) {
