@@ -486,8 +486,13 @@ test('reloading in the middle of a run resumes where it was', async (t) => {
   await drainQueue();
   const runId = await startPaced();
   const { page, close } = await openPage();
+  // Each stream request with the number of main-frame navigations before it, so that a
+  // reconnect of the old page's EventSource is never taken for the reloaded page's stream.
   const sseUrls = [];
-  page.on('request', (req) => { if (req.url().includes('/api/strategies/sse/')) sseUrls.push(req.url()); });
+  let navigations = 0;
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations += 1; });
+  page.on('request', (req) => { if (req.url().includes('/api/strategies/sse/')) sseUrls.push({ nav: navigations, url: req.url() }); });
+  const requested = () => sseUrls.map((r) => r.url).join(', ');
   try {
     await page.goto(`${BASE}/#/runs/${runId}`);
     // Wait for events the page itself received and showed (its log's last seq), not for the
@@ -500,18 +505,23 @@ test('reloading in the middle of a run resumes where it was', async (t) => {
     await waitFor('20 events shown', async () => (await shownSeq()) >= 20 && (await completedCount(page)) >= 20);
     const before = await shownSeq();
     const logBefore = await page.locator('#event-log li').count();
+    const navigationsBeforeReload = navigations;
     await page.reload();
     // What was seen shows at once (kept in sessionStorage), then the stream carries on.
     await page.locator('#run-completed').waitFor();
     const rightAfter = await completedCount(page);
     assert.ok(rightAfter >= before, `after reload shows ${rightAfter}, had ${before}`);
     assert.ok(await page.locator('#event-log li').count() >= Math.min(logBefore, 50), 'the event log survived the reload');
+    // The reloaded page opens its stream once it has fetched the run, which on a loaded
+    // machine can come after the lifecycle stream already moved the count on: wait for it.
+    const reopened = await waitFor('the stream reopened after the reload',
+      async () => sseUrls.find((r) => r.nav > navigationsBeforeReload));
+    const resumed = reopened.url;
+    assert.match(resumed, /[?&]last_event_id=\d+/, `the stream resumed with last_event_id (requests: ${requested()})`);
     await waitFor('progress after the reload', async () => (await completedCount(page)) >= before + 10);
-    const resumed = sseUrls.slice(1).find((u) => /[?&]last_event_id=\d+/.test(u));
-    assert.ok(resumed, `the stream resumed with last_event_id (requests: ${sseUrls.join(', ')})`);
     const seq = Number(/last_event_id=(\d+)/.exec(resumed)[1]);
     assert.ok(seq >= before, `resumed after seq ${seq}, had shown seq ${before}`);
-    assert.match(await page.locator('#run-connection').textContent(), /Live/);
+    await waitFor('the reloaded page to say Live', async () => /Live(?! \(polling\))/.test((await page.locator('#run-connection').textContent()) || ''));
   } finally {
     await cancelQuietly(runId);
     await waitRunDone(runId, 30_000).catch(() => {});
