@@ -503,14 +503,15 @@ test('reloading in the middle of a run resumes where it was', async (t) => {
       return m ? Number(m[1]) : 0;
     };
     await waitFor('20 events shown', async () => (await shownSeq()) >= 20 && (await completedCount(page)) >= 20);
-    const before = await shownSeq();
+    const before = await shownSeq();  // a seq (the run's `started` is seq 1)
+    const completedBefore = await completedCount(page);  // a count of tickers
     const logBefore = await page.locator('#event-log li').count();
     const navigationsBeforeReload = navigations;
     await page.reload();
     // What was seen shows at once (kept in sessionStorage), then the stream carries on.
     await page.locator('#run-completed').waitFor();
     const rightAfter = await completedCount(page);
-    assert.ok(rightAfter >= before, `after reload shows ${rightAfter}, had ${before}`);
+    assert.ok(rightAfter >= completedBefore, `after reload shows ${rightAfter} completed, had ${completedBefore}`);
     assert.ok(await page.locator('#event-log li').count() >= Math.min(logBefore, 50), 'the event log survived the reload');
     // The reloaded page opens its stream once it has fetched the run, which on a loaded
     // machine can come after the lifecycle stream already moved the count on: wait for it.
@@ -518,7 +519,7 @@ test('reloading in the middle of a run resumes where it was', async (t) => {
       async () => sseUrls.find((r) => r.nav > navigationsBeforeReload));
     const resumed = reopened.url;
     assert.match(resumed, /[?&]last_event_id=\d+/, `the stream resumed with last_event_id (requests: ${requested()})`);
-    await waitFor('progress after the reload', async () => (await completedCount(page)) >= before + 10);
+    await waitFor('progress after the reload', async () => (await completedCount(page)) >= completedBefore + 10);
     const seq = Number(/last_event_id=(\d+)/.exec(resumed)[1]);
     assert.ok(seq >= before, `resumed after seq ${seq}, had shown seq ${before}`);
     await waitFor('the reloaded page to say Live', async () => /Live(?! \(polling\))/.test((await page.locator('#run-connection').textContent()) || ''));
