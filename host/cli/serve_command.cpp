@@ -11,7 +11,7 @@
 #include "exec/recovery.h"
 #include "http/api_server.h"
 #include "plugins/plugin_watcher.h"
-#include "progress/event_hub.h"
+#include "live/event_hub.h"
 
 namespace stratrun {
 namespace fs = std::filesystem;

@@ -4,7 +4,6 @@
 #include <array>
 #include <limits>
 #include <tuple>
-#include <unordered_set>
 
 #include "common/logging.h"
 #include "common/process_owner.h"
@@ -23,22 +22,6 @@ constexpr std::chrono::seconds kShutdownWarnEvery{10};
 /// How long a running run's log gathers events before it commits them (group commit): the
 /// live streams wait at most this long for what they show to be durable.
 constexpr std::chrono::milliseconds kLiveCommitInterval{5};
-
-RunState FinalState(EventType type) {
-  switch (type) {
-    case EventType::kCompleted: return RunState::kCompleted;
-    case EventType::kCancelled: return RunState::kCancelled;
-    default: return RunState::kError;
-  }
-}
-
-EventType TerminalEventOf(RunState state) {
-  switch (state) {
-    case RunState::kCompleted: return EventType::kCompleted;
-    case RunState::kCancelled: return EventType::kCancelled;
-    default: return EventType::kError;
-  }
-}
 
 std::string TimeLimitMessage(std::chrono::seconds timeout) {
   return "run exceeded its time limit of " + std::to_string(timeout.count()) + " s";
@@ -130,7 +113,7 @@ struct Executor::ActiveRun {
   Cancellation cancel;
   // Guarded by Executor::mutex_:
   SteadyClock::time_point started{};  // when a worker took it
-  std::unordered_set<std::string> result_tickers;
+  ResultCounter results;
   std::optional<std::multimap<SteadyClock::time_point, std::shared_ptr<ActiveRun>>::iterator> deadline;
 
   /// Start order: priority, then created_at, then submission order.
@@ -151,23 +134,7 @@ class Executor::Tracker : public ProgressSink {
     try {
       std::lock_guard lock(executor_.mutex_);
       RunRecord& r = run_->record;
-      if (!IsFinished(r.status)) {
-        if (IsTerminal(event.type)) {
-          r.status = FinalState(event.type);
-          r.finished_at = event.timestamp;
-          r.error_code = event.error_code;
-          r.error_message = event.type == EventType::kCompleted ? std::string() : event.message;
-        } else if (r.status == RunState::kQueued || r.status == RunState::kStarting) {
-          r.status = RunState::kRunning;
-          started.emplace();
-        }
-      }
-      if (!r.started_at) r.started_at = event.timestamp;
-      if (event.total_items) r.total_items = *event.total_items;
-      if (event.completed_items) r.completed_items = *event.completed_items;
-      if (event.progress_percent) r.progress_percent = *event.progress_percent;
-      if (!event.stage.empty()) r.current_stage = event.stage;
-      r.passed_count = event.passed_count;
+      if (ApplyEvent(r, event)) started.emplace();
       if (started) *started = r;
     } catch (const std::exception& e) {
       Logger("exec")->error("run {}: cannot track event {}: {}", event.run_id, event.seq, e.what());
@@ -179,8 +146,8 @@ class Executor::Tracker : public ProgressSink {
   void OnResult(const std::string& run_id, const ResultRow& row) noexcept override {
     try {
       std::lock_guard lock(executor_.mutex_);
-      run_->result_tickers.insert(row.ticker);
-      run_->record.result_count = static_cast<int64_t>(run_->result_tickers.size());
+      run_->results.Count(row.ticker, row.passed);
+      run_->record.result_count = run_->results.results();
     } catch (const std::exception& e) {
       Logger("exec")->error("run {}: cannot track result {}: {}", run_id, row.ticker, e.what());
     }

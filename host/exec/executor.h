@@ -43,7 +43,7 @@
 #include "exec/cancellation.h"
 #include "exec/plugin_run.h"
 #include "exec/run_listener.h"
-#include "exec/run_state.h"
+#include "progress/run_state.h"
 #include "plugins/plugin.h"
 #include "progress/progress_sink.h"
 #include "store/run_store.h"

@@ -17,7 +17,7 @@
 
 #include "data/bar_series.h"
 #include "exec/cancellation.h"
-#include "exec/run_state.h"
+#include "progress/run_state.h"
 #include "plugins/parameter_schema.h"
 #include "plugins/plugin.h"
 #include "progress/progress_sink.h"

@@ -2,7 +2,7 @@
 // views (the SSE hub, the queue page) can follow runs without polling.
 #pragma once
 
-#include "store/run_store.h"
+#include "progress/run_record.h"
 
 namespace stratrun {
 

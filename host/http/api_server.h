@@ -31,7 +31,7 @@
 #include "data/bar_series.h"
 #include "exec/executor.h"
 #include "plugins/plugin_registry.h"
-#include "progress/event_hub.h"
+#include "live/event_hub.h"
 #include "store/run_store.h"
 
 namespace Pistache::Http {

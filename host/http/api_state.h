@@ -14,7 +14,7 @@
 #include <pistache/peer.h>
 
 #include "http/api_server.h"
-#include "progress/event_hub.h"
+#include "live/event_hub.h"
 #include "store/run_store.h"
 
 namespace stratrun::http {

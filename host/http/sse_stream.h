@@ -16,7 +16,7 @@
 
 #include <pistache/peer.h>
 
-#include "progress/event_hub.h"
+#include "live/event_hub.h"
 
 namespace stratrun::http {
 

@@ -12,21 +12,14 @@ constexpr double kBelowComplete = 99.9;
 EventStamper::EventStamper(std::string run_id, uint64_t first_seq)
     : run_id_(std::move(run_id)), next_seq_(first_seq) {}
 
-void EventStamper::CountResult(const std::string& ticker, bool passed) {
-  auto [it, inserted] = passed_by_ticker_.emplace(ticker, passed);
-  if (!inserted) {
-    passed_count_ -= it->second ? 1 : 0;
-    it->second = passed;
-  }
-  passed_count_ += passed ? 1 : 0;
-}
+void EventStamper::CountResult(const std::string& ticker, bool passed) { results_.Count(ticker, passed); }
 
 void EventStamper::Stamp(ProgressEvent& event) {
   const auto now = Clock::now();
   event.seq = next_seq_++;
   event.timestamp = std::chrono::system_clock::now();
   event.run_id = run_id_;
-  event.passed_count = passed_count_;
+  event.passed_count = results_.passed();
 
   if (event.stage.empty()) {
     event.stage = stage_;

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <deque>
 #include <string>
-#include <unordered_map>
 
 #include "progress/progress_event.h"
+#include "progress/run_record.h"
 
 namespace stratrun {
 
@@ -29,8 +29,8 @@ class EventStamper {
   /// Counts a result row toward passed_count (a ticker reported again replaces its row).
   void CountResult(const std::string& ticker, bool passed);
 
-  int64_t passed_count() const { return passed_count_; }
-  int64_t result_count() const { return static_cast<int64_t>(passed_by_ticker_.size()); }
+  int64_t passed_count() const { return results_.passed(); }
+  int64_t result_count() const { return results_.results(); }
 
  private:
   struct Sample {
@@ -44,8 +44,7 @@ class EventStamper {
   std::deque<Sample> samples_;  // the last 10 s of (time, completed)
   std::optional<int64_t> total_, completed_;
   std::string stage_;
-  std::unordered_map<std::string, bool> passed_by_ticker_;
-  int64_t passed_count_ = 0;
+  ResultCounter results_;
 };
 
 }  // namespace stratrun

@@ -14,7 +14,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "store/run_store.h"
+#include "progress/run_record.h"
 
 namespace stratrun {
 

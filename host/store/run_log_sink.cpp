@@ -13,14 +13,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kFirstRetryDelay{50};
 constexpr std::chrono::milliseconds kMaxRetryDelay{1000};
 
-RunState FinalState(EventType type) {
-  switch (type) {
-    case EventType::kCompleted: return RunState::kCompleted;
-    case EventType::kCancelled: return RunState::kCancelled;
-    default: return RunState::kError;
-  }
-}
-
 template <typename T>
 void MoveAppend(std::vector<T>& to, std::vector<T>& from) {
   if (to.empty()) {
@@ -116,35 +108,11 @@ Status RunLogSink::Flush() {
 }
 
 void RunLogSink::Apply(std::span<const ProgressEvent> events, std::span<const ResultRow> rows) {
-  for (const ProgressEvent& event : events) {
-    if (!IsFinished(run_.status)) {
-      if (IsTerminal(event.type)) {
-        run_.status = FinalState(event.type);
-        run_.finished_at = event.timestamp;
-        run_.error_code = event.error_code;
-        run_.error_message = event.type == EventType::kCompleted ? std::string() : event.message;
-      } else if (run_.status == RunState::kQueued || run_.status == RunState::kStarting) {
-        run_.status = RunState::kRunning;
-      }
-    }
-    if (!run_.started_at) run_.started_at = event.timestamp;
-    if (event.total_items) run_.total_items = *event.total_items;
-    if (event.completed_items) run_.completed_items = *event.completed_items;
-    if (event.progress_percent) run_.progress_percent = *event.progress_percent;
-    if (!event.stage.empty()) run_.current_stage = event.stage;
-  }
-  for (const ResultRow& row : rows) {
-    auto [it, inserted] = passed_by_ticker_.try_emplace(row.ticker, row.passed);
-    if (inserted) {
-      passed_count_ += row.passed ? 1 : 0;
-    } else if (it->second != row.passed) {
-      passed_count_ += row.passed ? 1 : -1;
-      it->second = row.passed;
-    }
-  }
-  if (!rows.empty()) {
-    run_.result_count = static_cast<int64_t>(passed_by_ticker_.size());
-    run_.passed_count = passed_count_;
+  for (const ProgressEvent& event : events) ApplyEvent(run_, event);
+  for (const ResultRow& row : rows) results_.Count(row.ticker, row.passed);
+  if (results_.results() > 0) {
+    run_.result_count = results_.results();
+    run_.passed_count = results_.passed();
   }
 }
 

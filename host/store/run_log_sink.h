@@ -15,7 +15,6 @@
 #include <span>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -108,8 +107,7 @@ class RunLogSink : public ProgressSink {
 
   // Writer thread only.
   RunRecord run_;
-  std::unordered_map<std::string, bool> passed_by_ticker_;
-  int64_t passed_count_ = 0;
+  ResultCounter results_;
 
   std::thread writer_;  // last: started once everything above is constructed
 };

@@ -28,31 +28,14 @@
 #include <vector>
 
 #include "common/status.h"
-#include "exec/run_state.h"
 #include "progress/progress_event.h"
+#include "progress/run_record.h"
 
 namespace stratrun {
 
 namespace sqlite {
 class Database;
 }
-
-struct RunRecord {
-  std::string run_id;
-  std::string strategy_code, plugin_version, plugin_sha256;
-  std::string parameters_json = "{}";     // the validated parameter values, a JSON object
-  RunState status = RunState::kQueued;
-  std::string priority = "normal";        // high | normal | low
-  std::string source = "cli";             // cli | api
-  std::string owner;                      // the process running or queueing it (common/process_owner.h); "" = unknown
-  std::optional<int64_t> timeout_seconds; // options.max_execution_time; unset = the executor's default
-  std::string error_code, error_message;  // set for error (and a cancel reason for cancelled)
-  std::chrono::system_clock::time_point created_at{};
-  std::optional<std::chrono::system_clock::time_point> started_at, finished_at;
-  int64_t total_items = 0, completed_items = 0, result_count = 0, passed_count = 0;
-  double progress_percent = 0;
-  std::string current_stage;
-};
 
 /// Which runs ListRuns/CountRuns return. An empty strategy_code matches every strategy;
 /// a negative limit means no limit (CountRuns ignores limit and offset).

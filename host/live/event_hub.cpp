@@ -1,4 +1,4 @@
-#include "progress/event_hub.h"
+#include "live/event_hub.h"
 
 #include <algorithm>
 #include <exception>
@@ -77,14 +77,6 @@ bool AlwaysKept(const Frame& frame) {
          (frame.type == EventType::kTickerCompleted && frame.passed);
 }
 
-RunState FinalState(EventType type) {
-  switch (type) {
-    case EventType::kCompleted: return RunState::kCompleted;
-    case EventType::kCancelled: return RunState::kCancelled;
-    default: return RunState::kError;
-  }
-}
-
 EventHubOptions Sane(EventHubOptions options) {
   options.memory_events_per_run = std::max<size_t>(options.memory_events_per_run, 1);
   options.batch_interval = std::max(options.batch_interval, std::chrono::milliseconds(0));
@@ -104,62 +96,30 @@ struct RunMemory {
 };
 
 /// What the lifecycle stream knows of a run: the latest RunRecord (from OnRunChanged or
-/// the store) and what its events said since.
+/// the store) with its events folded in (ApplyEvent). A finished record is the executor's
+/// final word (its log is durable): events no longer change it.
 struct RunView {
   RunRecord record;
-  bool has_events = false;
-  std::optional<SystemTime> first_event_at;
-  std::optional<double> progress_percent;
-  std::optional<int64_t> total_items, completed_items;
-  std::string stage;
-  int64_t passed_count = 0;
-  std::optional<EventType> terminal;
-  SystemTime terminal_at{};
-  std::string error_code, error_message;
+  std::optional<ProgressEvent> last_event;  // the latest event: it carries the run's counts so far
 
   bool dirty = false;      // events not yet in a frame
   bool frame_due = false;  // send a frame this round (terminal event)
   SteadyTime last_frame{};
 
   void Apply(const ProgressEvent& e) {
-    has_events = true;
-    if (!first_event_at) first_event_at = e.timestamp;
-    if (e.progress_percent) progress_percent = e.progress_percent;
-    if (e.total_items) total_items = e.total_items;
-    if (e.completed_items) completed_items = e.completed_items;
-    if (!e.stage.empty()) stage = e.stage;
-    passed_count = e.passed_count;
-    if (IsTerminal(e.type) && !terminal) {
-      terminal = e.type;
-      terminal_at = e.timestamp;
-      error_code = e.error_code;
-      error_message = e.type == EventType::kCompleted ? std::string() : e.message;
-      frame_due = true;
+    if (!IsFinished(record.status)) {
+      ApplyEvent(record, e);
+      if (IsTerminal(e.type)) frame_due = true;
     }
+    last_event = e;
     dirty = true;
   }
 
-  /// The record with what the events said laid over it. A finished record is the
-  /// executor's final word (its log is durable): only fields it left unset are filled in.
-  RunRecord Merged() const {
-    RunRecord r = record;
-    if (!has_events) return r;
-    const bool final = IsFinished(r.status);
-    if (!r.started_at) r.started_at = first_event_at;
-    if (terminal && !final) {
-      r.status = FinalState(*terminal);
-      r.finished_at = terminal_at;
-      r.error_code = error_code;
-      r.error_message = error_message;
-    } else if (r.status == RunState::kQueued || r.status == RunState::kStarting) {
-      r.status = RunState::kRunning;
-    }
-    if (progress_percent && (!final || r.progress_percent == 0)) r.progress_percent = *progress_percent;
-    if (total_items && (!final || r.total_items == 0)) r.total_items = *total_items;
-    if (completed_items && (!final || r.completed_items == 0)) r.completed_items = *completed_items;
-    if (!stage.empty() && (!final || r.current_stage.empty())) r.current_stage = stage;
-    if (!final || r.passed_count == 0) r.passed_count = std::max(r.passed_count, passed_count);
-    return r;
+  /// A lifecycle change: the executor's record, brought up to the latest event when it is
+  /// not the final word (a change may be a snapshot older than events already taken in).
+  void Replace(RunRecord changed) {
+    record = std::move(changed);
+    if (last_event && !IsFinished(record.status)) ApplyEvent(record, *last_event);
   }
 };
 
@@ -469,8 +429,8 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   std::vector<std::pair<std::string, std::string>> run_frames;  // (run id, frame) of this round
   for (RunRecord& record : taken.changes) {
     RunView& view = st.views[record.run_id];
-    view.record = std::move(record);
-    run_frames.emplace_back(view.record.run_id, RunFrame(view.Merged()));
+    view.Replace(std::move(record));
+    run_frames.emplace_back(view.record.run_id, RunFrame(view.record));
     view.dirty = false;
     view.frame_due = false;
     view.last_frame = now;
@@ -478,7 +438,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   // 3. Progress of running runs, at most every kRunFrameInterval; a terminal event at once.
   for (auto& [run_id, view] : st.views) {
     if (view.frame_due || (view.dirty && now - view.last_frame >= kRunFrameInterval)) {
-      run_frames.emplace_back(run_id, RunFrame(view.Merged()));
+      run_frames.emplace_back(run_id, RunFrame(view.record));
       view.dirty = false;
       view.frame_due = false;
       view.last_frame = now;
@@ -492,8 +452,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
     if (!snapshot) {
       std::vector<RunRecord> active;
       for (const auto& [run_id, view] : st.views) {
-        RunRecord merged = view.Merged();
-        if (!IsFinished(merged.status)) active.push_back(std::move(merged));
+        if (!IsFinished(view.record.status)) active.push_back(view.record);
       }
       std::sort(active.begin(), active.end(), [](const RunRecord& a, const RunRecord& b) {
         return std::tie(a.created_at, a.run_id) < std::tie(b.created_at, b.run_id);
@@ -513,7 +472,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   // Finished runs leave the lifecycle views once their last frame is out.
   std::erase_if(st.views, [](const auto& entry) {
     const RunView& view = entry.second;
-    return !view.dirty && !view.frame_due && IsFinished(view.Merged().status);
+    return !view.dirty && !view.frame_due && IsFinished(view.record.status);
   });
   // For a conflated lifecycle stream: the index of each run's last frame of the round.
   std::unordered_map<std::string, size_t> last_frame_of_run;

@@ -3,7 +3,7 @@
 // disconnection of slow clients, the lifecycle stream, shutdown, and many subscribers.
 //
 // No test asserts a duration: waits are generous polls for something that must happen.
-#include "progress/event_hub.h"
+#include "live/event_hub.h"
 
 #include <gtest/gtest.h>
 
