@@ -8,11 +8,10 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "common/process_owner.h"
 #include "common/run_id.h"
-#include "data/universe.h"
 #include "exec/cancellation.h"
 #include "exec/plugin_run.h"
+#include "exec/run_request.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
 
@@ -82,9 +81,9 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
     std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
     return kExitUsage;
   }
-  auto tickers = ResolveUniverse(*parameters, *data->bars);
-  if (!tickers) {
-    std::fprintf(stderr, "stratrun: %s\n", tickers.status().message().c_str());
+  auto request = MakeRunRequest(NewRunId(), std::move(*parameters), *data->bars);
+  if (!request) {
+    std::fprintf(stderr, "stratrun: %s\n", request.status().message().c_str());
     return kExitUsage;
   }
   auto store = OpenRunStore(options.db);
@@ -93,18 +92,7 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
     return kExitUsage;
   }
 
-  RunRequest request{.run_id = NewRunId(), .parameters = std::move(*parameters), .tickers = std::move(*tickers)};
-  request.max_workers = RunWorkers(request.parameters);
-  RunRecord record{.run_id = request.run_id,
-                   .strategy_code = plugin->code(),
-                   .plugin_version = plugin->version(),
-                   .plugin_sha256 = plugin->sha256(),
-                   .parameters_json = request.parameters.ToJson(),
-                   .status = RunState::kStarting,
-                   .source = "cli",
-                   .owner = ThisProcessOwner(),
-                   .created_at = std::chrono::system_clock::now(),
-                   .total_items = static_cast<int64_t>(request.tickers.size())};
+  const RunRecord record = NewRunRecord(*plugin, *request, RunState::kStarting, "cli");
   if (Status created = (*store)->CreateRun(record); !created.ok()) {
     std::fprintf(stderr, "stratrun: cannot log the run: %s\n", created.message().c_str());
     return kExitRunFailed;
@@ -120,7 +108,7 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
     SignalCanceller canceller(cancel);  // first: every thread below inherits its signal mask
     RunLogSink log(**store, record);
     FanOutSink sink{&log, &terminal};
-    outcome = RunPlugin(*plugin, request, *data->bars, sink, cancel);
+    outcome = RunPlugin(*plugin, *request, *data->bars, sink, cancel);
     interrupted = canceller.received();
     logged = log.Flush();
   }
@@ -128,7 +116,7 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
   SortByScore(rows);
   PrintResults(rows, options.output, stdout,
                {.sort_by = "score", .passed_only = !options.all_rows, .width = TerminalColumns(stdout)});
-  std::fprintf(stderr, "run %s: %s — %lld results, %lld passed%s%s\n", request.run_id.c_str(),
+  std::fprintf(stderr, "run %s: %s — %lld results, %lld passed%s%s\n", request->run_id.c_str(),
                std::string(RunStateName(outcome.state)).c_str(), static_cast<long long>(outcome.result_count),
                static_cast<long long>(outcome.passed_count), outcome.state == RunState::kError ? ": " : "",
                outcome.state == RunState::kError ? outcome.message.c_str() : "");

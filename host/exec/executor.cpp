@@ -6,7 +6,6 @@
 #include <tuple>
 
 #include "common/logging.h"
-#include "common/process_owner.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
 
@@ -164,6 +163,7 @@ Executor::Executor(ExecutorOptions options, RunStore& store, BarSource& data, Pr
                    RunListener& listener)
     : options_([&] {
         options.max_concurrent = std::max(1u, options.max_concurrent);
+        if (options.clock == nullptr) options.clock = &Clock::System();
         if (options.default_timeout <= std::chrono::seconds(0)) options.default_timeout = std::chrono::seconds(1800);
         options.default_timeout = std::min(options.default_timeout, kMaxTimeout);
         return options;
@@ -273,17 +273,9 @@ Result<SubmitResult> Executor::Submit(RunSubmission submission) {
   }
 
   const Plugin& plugin = *submission.plugin;
-  RunRecord record{.run_id = submission.request.run_id,
-                   .strategy_code = plugin.code(),
-                   .plugin_version = plugin.version(),
-                   .plugin_sha256 = plugin.sha256(),
-                   .parameters_json = submission.request.parameters.ToJson(),
-                   .status = RunState::kQueued,
-                   .priority = std::string(PriorityName(submission.priority)),
-                   .source = submission.source,
-                   .owner = ThisProcessOwner(),
-                   .created_at = SystemClock::now(),
-                   .total_items = static_cast<int64_t>(submission.request.tickers.size())};
+  RunRecord record = NewRunRecord(plugin, submission.request, RunState::kQueued, submission.source);
+  record.created_at = options_.clock->Now();
+  record.priority = std::string(PriorityName(submission.priority));
   if (submission.timeout) record.timeout_seconds = submission.timeout->count();
   if (Status created = store_.CreateRun(record); !created.ok()) {
     std::lock_guard lock(mutex_);
@@ -309,7 +301,7 @@ Result<SubmitResult> Executor::Submit(RunSubmission submission) {
     if (index < IdleWorkersLocked()) {  // an idle worker is about to take it
       result.status = RunState::kRunning;
       result.position_in_queue = 0;
-      result.estimated_start_time = SystemClock::now();
+      result.estimated_start_time = options_.clock->Now();
     } else {
       result.position_in_queue = static_cast<int64_t>(index - IdleWorkersLocked() + 1);
       for (const QueueEntry& entry : QueueLocked()) {
@@ -425,8 +417,8 @@ void Executor::WorkerLoop() {
       run = queued_.front();
       queued_.erase(queued_.begin());
       run->record.status = RunState::kStarting;
-      run->started = SteadyClock::now();
-      run->deadline = deadlines_.emplace(run->started + run->timeout, run);
+      run->started = options_.clock->Steady();
+      run->deadline = deadlines_.emplace(SteadyClock::now() + run->timeout, run);
       running_.push_back(run);
       ++busy_workers_;
     }
@@ -454,7 +446,8 @@ void Executor::Execute(const std::shared_ptr<ActiveRun>& run) {
     Tracker tracker(*this, run);
     FanOutSink committed{&tracker, &live_};
     RunLogSink run_log(store_, initial, {.flush_interval = kLiveCommitInterval}, &committed);
-    const RunOutcome outcome = RunPlugin(*run->submission.plugin, run->submission.request, data_, run_log, run->cancel);
+    const RunOutcome outcome =
+        RunPlugin(*run->submission.plugin, run->submission.request, data_, run_log, run->cancel, *options_.clock);
     if (Status logged = run_log.Flush(); !logged.ok()) {
       log->error("run {}: its log is not yet durable (still retrying): {}", run_id, logged.message());
     }
@@ -525,8 +518,8 @@ void Executor::TimerLoop() {
 
 std::vector<QueueEntry> Executor::QueueLocked() const {
   using Duration = SystemClock::duration;
-  const auto now = SystemClock::now();
-  const auto steady_now = SteadyClock::now();
+  const auto now = options_.clock->Now();
+  const auto steady_now = options_.clock->Steady();
   auto expected = [&](const std::string& code) -> std::optional<Duration> {
     auto it = average_seconds_.find(code);
     if (it == average_seconds_.end()) return std::nullopt;

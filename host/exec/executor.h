@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "data/bar_series.h"
 #include "exec/cancellation.h"
@@ -61,6 +62,9 @@ struct ExecutorOptions {
   unsigned max_concurrent = 2;                  // worker threads (at least 1)
   size_t queue_capacity = 10;                   // queued (not running) runs
   std::chrono::seconds default_timeout{1800};  // for runs that set no timeout
+  /// Where created_at, event times, rates and queue estimates read the time (must outlive
+  /// the executor). Timeouts are real time whatever it says.
+  const Clock* clock = &Clock::System();
 };
 
 struct RunSubmission {

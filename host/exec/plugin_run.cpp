@@ -29,9 +29,9 @@ namespace {
 class RunContext {
  public:
   RunContext(const Plugin& plugin, const RunRequest& request, BarSource& data, ProgressSink& sink,
-             const Cancellation& cancel)
+             const Cancellation& cancel, const Clock& clock)
       : plugin_(plugin), request_(request), data_(data), sink_(sink), stop_(cancel.token()),
-        code_(plugin.code()), run_id_(request.run_id), stamper_(request.run_id) {
+        code_(plugin.code()), run_id_(request.run_id), stamper_(request.run_id, 1, clock) {
     for (const auto& [name, value] : request_.parameters.entries()) AddParameter(name, value);
   }
 
@@ -363,16 +363,9 @@ const stratrun_host_api* HostApi() {
 
 }  // namespace
 
-unsigned RunWorkers(const ParameterValues& parameters) {
-  if (const ParamValue* workers = parameters.Find("max_workers")) {
-    if (const auto* n = std::get_if<int64_t>(workers)) return static_cast<unsigned>(std::max<int64_t>(1, *n));
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource& data, ProgressSink& sink,
-                     const Cancellation& cancel) {
-  auto shared_context = std::make_shared<RunContext>(plugin, request, data, sink, cancel);
+                     const Cancellation& cancel, const Clock& clock) {
+  auto shared_context = std::make_shared<RunContext>(plugin, request, data, sink, cancel, clock);
   RunContext& context = *shared_context;
   RunTable& table = RunTable::Instance();
   const stratrun_run handle = table.Add(shared_context);  // ours stays: the host ends the run after Remove

@@ -15,21 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "data/bar_series.h"
 #include "exec/cancellation.h"
+#include "exec/run_request.h"
 #include "progress/run_state.h"
 #include "plugins/parameter_schema.h"
 #include "plugins/plugin.h"
 #include "progress/progress_sink.h"
 
 namespace stratrun {
-
-struct RunRequest {
-  std::string run_id;
-  ParameterValues parameters;        // validated against the plugin's schema
-  std::vector<std::string> tickers;  // resolved universe
-  unsigned max_workers = 1;
-};
 
 struct RunOutcome {
   RunState state = RunState::kError;  // completed, cancelled or error
@@ -39,15 +34,11 @@ struct RunOutcome {
   int64_t passed_count = 0;
 };
 
-/// The worker threads a run may use: its `max_workers` parameter, else one per core. The
-/// one rule for every way a run starts (CLI, HTTP, recovery).
-unsigned RunWorkers(const ParameterValues& parameters);
-
 /// Runs `plugin` until it returns. `cancel` is the run's cancellation: the plugin sees its
 /// token through is_cancelled(), and its reason decides how a stopped run ends (above);
 /// any thread may fire it meanwhile. Never throws; the sink receives `started` first and
-/// exactly one terminal event last.
+/// exactly one terminal event last. Event times and rates come from `clock`.
 RunOutcome RunPlugin(const Plugin& plugin, const RunRequest& request, BarSource& data,
-                     ProgressSink& sink, const Cancellation& cancel);
+                     ProgressSink& sink, const Cancellation& cancel, const Clock& clock = Clock::System());
 
 }  // namespace stratrun

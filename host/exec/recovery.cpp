@@ -6,7 +6,6 @@
 
 #include "common/logging.h"
 #include "common/process_owner.h"
-#include "data/universe.h"
 
 namespace stratrun {
 namespace {
@@ -19,20 +18,17 @@ Result<RunSubmission> Revalidate(const RunRecord& run, const PluginCatalog& cata
   if (!plugin) return InvalidArgument("strategy '" + run.strategy_code + "' is no longer installed");
   auto parameters = plugin->schema().ValidateJson(run.parameters_json);
   if (!parameters) return InvalidArgument("its parameters are no longer valid: " + parameters.status().message());
-  auto tickers = ResolveUniverse(*parameters, data);
-  if (!tickers) return InvalidArgument("its tickers cannot be resolved: " + tickers.status().message());
+  auto request = MakeRunRequest(run.run_id, std::move(*parameters), data);
+  if (!request) return InvalidArgument("its tickers cannot be resolved: " + request.status().message());
   if (plugin->sha256() != run.plugin_sha256) {
     Logger("exec")->info("run {}: will run {} {} (queued with version {})", run.run_id, plugin->code(),
                          plugin->version(), run.plugin_version);
   }
   RunSubmission submission{.plugin = plugin,
-                           .request = {.run_id = run.run_id,
-                                       .parameters = std::move(*parameters),
-                                       .tickers = std::move(*tickers)},
+                           .request = std::move(*request),
                            .priority = ParsePriority(run.priority).value_or(Priority::kNormal),
                            .source = run.source};
   if (run.timeout_seconds) submission.timeout = std::chrono::seconds(*run.timeout_seconds);
-  submission.request.max_workers = RunWorkers(submission.request.parameters);
   return submission;
 }
 

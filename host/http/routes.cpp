@@ -15,6 +15,7 @@
 
 #include "common/run_id.h"
 #include "data/universe.h"
+#include "exec/run_request.h"
 #include "http/api_state.h"
 #include "http/http_io.h"
 #include "http/json_views.h"
@@ -215,14 +216,11 @@ class Routes {
         }
       }
     }
-    auto tickers = ResolveUniverse(*parameters, svc_.data);
-    if (!tickers) return SendStatus(response, tickers.status());
+    auto run_request = MakeRunRequest(NewRunId(), std::move(*parameters), svc_.data);
+    if (!run_request) return SendStatus(response, run_request.status());
 
     submission.plugin = plugin;
-    submission.request.run_id = NewRunId();
-    submission.request.max_workers = RunWorkers(*parameters);
-    submission.request.parameters = std::move(*parameters);
-    submission.request.tickers = std::move(*tickers);
+    submission.request = std::move(*run_request);
     submission.source = "api";
     auto submitted = svc_.executor.Submit(std::move(submission));
     if (!submitted) return SendStatus(response, submitted.status());

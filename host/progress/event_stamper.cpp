@@ -9,15 +9,15 @@ constexpr auto kRateWindow = std::chrono::seconds(10);
 constexpr double kBelowComplete = 99.9;
 }
 
-EventStamper::EventStamper(std::string run_id, uint64_t first_seq)
-    : run_id_(std::move(run_id)), next_seq_(first_seq) {}
+EventStamper::EventStamper(std::string run_id, uint64_t first_seq, const Clock& clock)
+    : run_id_(std::move(run_id)), next_seq_(first_seq), clock_(clock), started_(clock.Steady()) {}
 
 void EventStamper::CountResult(const std::string& ticker, bool passed) { results_.Count(ticker, passed); }
 
 void EventStamper::Stamp(ProgressEvent& event) {
-  const auto now = Clock::now();
+  const SteadyTime now = clock_.Steady();
   event.seq = next_seq_++;
-  event.timestamp = std::chrono::system_clock::now();
+  event.timestamp = clock_.Now();
   event.run_id = run_id_;
   event.passed_count = results_.passed();
 

@@ -8,17 +8,17 @@
 #include <deque>
 #include <string>
 
+#include "common/clock.h"
 #include "progress/progress_event.h"
 #include "progress/run_record.h"
 
 namespace stratrun {
 
-/// Not thread-safe: the run serialises calls.
+/// Not thread-safe: the run serialises calls. Times and rates come from `clock`, which
+/// must outlive the stamper.
 class EventStamper {
  public:
-  using Clock = std::chrono::steady_clock;
-
-  explicit EventStamper(std::string run_id, uint64_t first_seq = 1);
+  explicit EventStamper(std::string run_id, uint64_t first_seq = 1, const Clock& clock = Clock::System());
 
   /// Fills the host's fields of `event`; remembers completed/total for later events.
   /// completed_items becomes the highest count seen so far (workers report out of order),
@@ -33,14 +33,16 @@ class EventStamper {
   int64_t result_count() const { return results_.results(); }
 
  private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
   struct Sample {
-    Clock::time_point time;
+    SteadyTime time;
     int64_t completed;
   };
 
   std::string run_id_;
   uint64_t next_seq_;
-  Clock::time_point started_ = Clock::now();
+  const Clock& clock_;
+  SteadyTime started_;
   std::deque<Sample> samples_;  // the last 10 s of (time, completed)
   std::optional<int64_t> total_, completed_;
   std::string stage_;

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
+#include "support/manual_clock.h"
 
 namespace stratrun {
 namespace {
@@ -69,20 +69,39 @@ TEST(EventStamperTest, CompletedNeverGoesBackwardsWhenWorkersReportOutOfOrder) {
 }
 
 TEST(EventStamperTest, RateAndEtaFollowTheObservedPace) {
-  EventStamper stamper("r1");
+  testing::ManualClock clock;
+  EventStamper stamper("r1", 1, clock);
   for (int i = 1; i <= 10; ++i) {
+    clock.Advance(std::chrono::milliseconds(100));
     ProgressEvent e = Ticker(i, 110);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     stamper.Stamp(e);
-    if (i == 10) {
-      // 10 tickers in ≈100 ms: ≈100/s (generous bounds: this is a behaviour check, not a timing).
+    EXPECT_EQ(e.timestamp, clock.Now());
+    {
+      // One ticker every 100 ms: 10 tickers/s, 110 − i left.
       ASSERT_TRUE(e.tickers_per_second.has_value());
-      EXPECT_GT(*e.tickers_per_second, 5.0);
-      EXPECT_LT(*e.tickers_per_second, 150.0);
+      EXPECT_NEAR(*e.tickers_per_second, 10.0, 1e-9);
       ASSERT_TRUE(e.eta_seconds.has_value());
-      EXPECT_NEAR(*e.eta_seconds, 100.0 / *e.tickers_per_second, 1e-9);
+      EXPECT_NEAR(*e.eta_seconds, (110.0 - i) / 10.0, 1e-9);
     }
   }
+}
+
+TEST(EventStamperTest, TheRateForgetsWhatIsOlderThanTenSeconds) {
+  testing::ManualClock clock;
+  EventStamper stamper("r1", 1, clock);
+  for (int i = 1; i <= 5; ++i) {  // 1 ticker/s for 5 s…
+    clock.Advance(std::chrono::seconds(1));
+    ProgressEvent e = Ticker(i, 1000);
+    stamper.Stamp(e);
+  }
+  ProgressEvent e;
+  for (int i = 6; i <= 85; ++i) {  // …then 4 tickers/s for 20 s
+    clock.Advance(std::chrono::milliseconds(250));
+    e = Ticker(i, 1000);
+    stamper.Stamp(e);
+  }
+  ASSERT_TRUE(e.tickers_per_second.has_value());
+  EXPECT_NEAR(*e.tickers_per_second, 4.0, 1e-9);  // the last 10 s only
 }
 
 TEST(EventStamperTest, PassedCountCountsEachTickerOnceWithItsLastVerdict) {
