@@ -93,7 +93,9 @@ enum {
   STRATRUN_EVENT_CANCELLED = 6         /* host only */
 };
 
-/* A named number: an indicator value in a result, or an extra figure in an event. */
+/* A named number: an indicator value in a result, or an extra figure in an event.
+ * Passed in arrays, so its size is fixed for all of ABI 1 (it has no struct_size and never
+ * grows; see ABI.md). */
 typedef struct stratrun_metric {
   const char* name; /* OWNERSHIP: caller; copied by the host during the call */
   double value;     /* NaN means "not available" (stored as null) */
