@@ -10,8 +10,9 @@
 #include "exec/executor.h"
 #include "exec/recovery.h"
 #include "http/api_server.h"
-#include "plugins/plugin_watcher.h"
+#include "http/sse_frame.h"
 #include "live/event_hub.h"
+#include "plugins/plugin_watcher.h"
 
 namespace stratrun {
 namespace fs = std::filesystem;
@@ -83,7 +84,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
 
   EventHubOptions hub_options;
   if (options.sse_timeout_seconds) hub_options.max_stream_lifetime = std::chrono::seconds(*options.sse_timeout_seconds);
-  EventHub hub(**store, hub_options);
+  EventHub hub(**store, http::SseFrames(), hub_options);
   ExecutorOptions executor_options;
   if (options.max_concurrent) executor_options.max_concurrent = *options.max_concurrent;
   if (options.queue_size) executor_options.queue_capacity = *options.queue_size;

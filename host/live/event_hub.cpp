@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "common/logging.h"
-#include "progress/run_json.h"
 
 namespace stratrun {
 namespace {
@@ -18,8 +17,6 @@ using SteadyClock = std::chrono::steady_clock;
 using SteadyTime = SteadyClock::time_point;
 using SystemTime = std::chrono::system_clock::time_point;
 
-/// A running run's lifecycle frame goes out at most this often for progress alone.
-constexpr std::chrono::milliseconds kRunFrameInterval{500};
 /// How often a stream waiting for events to reach the store reads it again.
 constexpr std::chrono::milliseconds kGapPoll{25};
 /// How soon a round comes back to a stream whose socket did not take everything.
@@ -29,10 +26,6 @@ constexpr std::chrono::milliseconds kFlushRetry{5};
 constexpr std::chrono::milliseconds kIdlePoll{250};
 /// A stream still waiting for the store after this long is worth a warning.
 constexpr std::chrono::seconds kGapWarnAfter{5};
-/// A finished run's events leave memory this long after its terminal event…
-constexpr std::chrono::seconds kForgetFinishedAfter{10};
-/// …and a run that has gone quiet without one (a host bug) after this long.
-constexpr std::chrono::minutes kForgetIdleAfter{10};
 /// The fan-out thread wakes at least this often.
 constexpr std::chrono::seconds kMaxSleep{1};
 /// Events read from the store per stream and round while replaying.
@@ -40,42 +33,6 @@ constexpr int64_t kReplayChunkEvents = 1024;
 /// A Send carries roughly at most max(conflate_above_bytes, this); the rest follows in the
 /// next rounds, so one burst can not push a client past max_pending_bytes by itself.
 constexpr size_t kMinSendBudget = 16u << 10;
-
-/// A run's event as its SSE frame, formatted once for every stream.
-struct Frame {
-  uint64_t seq = 0;
-  EventType type = EventType::kProgress;
-  bool passed = false;  // a ticker_completed with metric passed = 1
-  std::string text;
-};
-
-std::string EventFrame(uint64_t seq, std::string_view type, std::string_view json) {
-  std::string text;
-  text.reserve(json.size() + type.size() + 40);
-  text += "id: ";
-  text += std::to_string(seq);
-  text += "\nevent: ";
-  text += type;
-  text += "\ndata: ";
-  text += json;
-  text += "\n\n";
-  return text;
-}
-
-std::string RunFrame(const RunRecord& run) { return "event: run\ndata: " + RunToJson(run) + "\n\n"; }
-
-bool Passed(const ProgressEvent& event) {
-  for (const auto& [name, value] : event.metrics) {
-    if (name == "passed") return value == 1.0;
-  }
-  return false;
-}
-
-/// What a conflated batch never drops.
-bool AlwaysKept(const Frame& frame) {
-  return frame.type == EventType::kStarted || frame.type == EventType::kStageCompleted || IsTerminal(frame.type) ||
-         (frame.type == EventType::kTickerCompleted && frame.passed);
-}
 
 EventHubOptions Sane(EventHubOptions options) {
   options.memory_events_per_run = std::max<size_t>(options.memory_events_per_run, 1);
@@ -85,50 +42,6 @@ EventHubOptions Sane(EventHubOptions options) {
   options.max_stream_lifetime = std::max(options.max_stream_lifetime, std::chrono::seconds(0));
   return options;
 }
-
-/// Recent events of one run, contiguous in seq.
-struct RunMemory {
-  std::deque<Frame> frames;
-  uint64_t last_seq = 0;  // the highest seq taken in
-  bool terminal = false;
-  SteadyTime terminal_at{};
-  SteadyTime last_event_at{};
-};
-
-/// What the lifecycle stream knows of a run: the latest RunRecord (from OnRunChanged or
-/// the store) with its events folded in (ApplyEvent). A finished record is the executor's
-/// final word (its log is durable): events no longer change it.
-struct RunView {
-  RunRecord record;
-  std::optional<ProgressEvent> last_event;  // the latest event: it carries the run's counts so far
-
-  bool dirty = false;      // events not yet in a frame
-  bool frame_due = false;  // send a frame this round (terminal event)
-  SteadyTime last_frame{};
-
-  void Apply(const ProgressEvent& e) {
-    if (!IsFinished(record.status)) {
-      ApplyEvent(record, e);
-      if (IsTerminal(e.type)) frame_due = true;
-    }
-    last_event = e;
-    dirty = true;
-  }
-
-  /// A lifecycle change: the executor's record, brought up to the latest event when it is
-  /// not the final word (a change may be a snapshot older than events already taken in).
-  void Replace(RunRecord changed) {
-    record = std::move(changed);
-    if (last_event && !IsFinished(record.status)) ApplyEvent(record, *last_event);
-  }
-};
-
-/// One round's text for the streams of a run that need the same events from memory.
-struct Batch {
-  std::string text;
-  uint64_t last_seq = 0;  // sent up to here (conflated-away events count as sent)
-  bool terminal = false;
-};
 
 /// One round's look at the store for a run, shared by its streams.
 struct Probe {
@@ -154,7 +67,7 @@ struct EventHub::Subscription {
   SteadyTime last_send{};
   SteadyTime next_poll{};
   std::optional<SteadyTime> waiting_since;     // for a gap only the store can fill
-  std::optional<SteadyTime> backlogged_since;  // pending_bytes() past conflate_above_bytes since
+  std::optional<SlowClientPolicy> pace;        // set when the stream joins
   bool warned = false;
 
   /// Calls `f(client)` unless the subscriber is gone; false if it is.
@@ -175,15 +88,16 @@ struct EventHub::Taken {
 };
 
 struct EventHub::State {
+  State(RunStore& store, const FrameFormat& format) : views(store, format) {}
   std::shared_ptr<spdlog::logger> log = Logger("sse");
   std::unordered_map<std::string, RunMemory> memory;
-  std::unordered_map<std::string, RunView> views;
+  LifecycleViews views;
   std::vector<std::shared_ptr<Subscription>> streams;
   std::string server_frame;  // for lifecycle streams that join later (after their snapshot)
 };
 
-EventHub::EventHub(RunStore& store, EventHubOptions options)
-    : store_(store), options_(Sane(options)), state_(std::make_unique<State>()) {
+EventHub::EventHub(RunStore& store, const FrameFormat& format, EventHubOptions options)
+    : store_(store), format_(format), options_(Sane(options)), state_(std::make_unique<State>(store, format)) {
   fan_out_ = std::thread([this] { FanOutLoop(); });
 }
 
@@ -280,8 +194,8 @@ void EventHub::AnnounceShutdown(std::chrono::seconds grace) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || !server_frame_.empty()) return;
-    server_frame_ = "event: server\ndata: {\"state\":\"shutting_down\",\"grace_seconds\":" +
-                    std::to_string(std::max<int64_t>(0, grace.count())) + "}\n\n";
+    server_frame_ = format_.Message("server", "{\"state\":\"shutting_down\",\"grace_seconds\":" +
+                                                  std::to_string(std::max<int64_t>(0, grace.count())) + "}");
     server_frame_new_ = true;
     wake = !work_;
     work_ = true;
@@ -383,97 +297,27 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   const size_t budget = std::max(options_.conflate_above_bytes, kMinSendBudget);
 
   // 1. Events into memory (formatted once for every stream) and into the lifecycle views.
+  const RunMemory::Limits limits{options_.memory_events_per_run, options_.memory_bytes_per_run};
   for (auto& [run_id, events] : taken.events) {
     RunMemory& mem = st.memory[run_id];
-    RunView* view = nullptr;
-    for (ProgressEvent& e : events) {
-      if (e.seq <= mem.last_seq) continue;  // a duplicate
-      if (e.seq != mem.last_seq + 1 && !mem.frames.empty()) {
-        // A gap (the inbox overflowed): memory stays contiguous, streams fill it from the store.
-        memory_events_ -= mem.frames.size();
-        mem.frames.clear();
-      }
-      if (mem.frames.size() == options_.memory_events_per_run) {
-        mem.frames.pop_front();
-        --memory_events_;
-      }
-      mem.frames.push_back({e.seq, e.type, Passed(e), EventFrame(e.seq, EventTypeName(e.type), ToJson(e))});
-      ++memory_events_;
-      mem.last_seq = e.seq;
-      mem.last_event_at = now;
-      if (IsTerminal(e.type)) {
-        mem.terminal = true;
-        mem.terminal_at = now;
-      }
-      if (!view) {
-        auto it = st.views.find(run_id);
-        if (it == st.views.end()) {
-          // First sight of the run without a lifecycle change: start from its stored row.
-          RunView fresh;
-          auto stored = store_.GetRun(run_id);
-          if (stored && *stored) {
-            fresh.record = std::move(**stored);
-          } else {
-            fresh.record.run_id = run_id;
-            fresh.record.status = RunState::kRunning;
-          }
-          it = st.views.emplace(run_id, std::move(fresh)).first;
-        }
-        view = &it->second;
-      }
-      view->Apply(e);
+    const size_t held = mem.size();
+    for (const ProgressEvent& e : events) {
+      if (mem.Take(e, format_, now, limits)) st.views.TakeEvent(e);
     }
+    memory_events_ += mem.size();
+    memory_events_ -= held;
   }
 
-  // 2. Lifecycle changes: each one a frame, in order.
-  std::vector<std::pair<std::string, std::string>> run_frames;  // (run id, frame) of this round
-  for (RunRecord& record : taken.changes) {
-    RunView& view = st.views[record.run_id];
-    view.Replace(std::move(record));
-    run_frames.emplace_back(view.record.run_id, RunFrame(view.record));
-    view.dirty = false;
-    view.frame_due = false;
-    view.last_frame = now;
-  }
-  // 3. Progress of running runs, at most every kRunFrameInterval; a terminal event at once.
-  for (auto& [run_id, view] : st.views) {
-    if (view.frame_due || (view.dirty && now - view.last_frame >= kRunFrameInterval)) {
-      run_frames.emplace_back(run_id, RunFrame(view.record));
-      view.dirty = false;
-      view.frame_due = false;
-      view.last_frame = now;
-    } else if (view.dirty) {
-      due(view.last_frame + kRunFrameInterval);
-    }
-  }
-  // 4. The snapshot for new lifecycle streams (this round's frames are in it).
+  // 2. Lifecycle changes, each one a frame, in order; then terminal events and progress.
+  RunFrames run_frames;  // of this round
+  for (RunRecord& record : taken.changes) st.views.TakeChange(std::move(record), now, run_frames);
+  st.views.CollectDue(now, run_frames, next);
+  // 3. The snapshot for new lifecycle streams (this round's frames are in it).
   std::optional<std::string> snapshot;
   auto snapshot_text = [&]() -> const std::string& {
-    if (!snapshot) {
-      std::vector<RunRecord> active;
-      for (const auto& [run_id, view] : st.views) {
-        if (!IsFinished(view.record.status)) active.push_back(view.record);
-      }
-      std::sort(active.begin(), active.end(), [](const RunRecord& a, const RunRecord& b) {
-        return std::tie(a.created_at, a.run_id) < std::tie(b.created_at, b.run_id);
-      });
-      rapidjson::StringBuffer buffer;
-      rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-      w.StartObject();
-      w.Key("runs");
-      w.StartArray();
-      for (const RunRecord& run : active) WriteRun(w, run);
-      w.EndArray();
-      w.EndObject();
-      snapshot = "event: snapshot\ndata: " + std::string(buffer.GetString(), buffer.GetSize()) + "\n\n";
-    }
+    if (!snapshot) snapshot = st.views.Snapshot();
     return *snapshot;
   };
-  // Finished runs leave the lifecycle views once their last frame is out.
-  std::erase_if(st.views, [](const auto& entry) {
-    const RunView& view = entry.second;
-    return !view.dirty && !view.frame_due && IsFinished(view.record.status);
-  });
   // For a conflated lifecycle stream: the index of each run's last frame of the round.
   std::unordered_map<std::string, size_t> last_frame_of_run;
   for (size_t i = 0; i < run_frames.size(); ++i) last_frame_of_run[run_frames[i].first] = i;
@@ -484,40 +328,23 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   for (auto& sub : taken.joining) {
     if (sub->gone) continue;
     sub->opened_at = now;
+    sub->pace.emplace(SlowClientLimits{.conflate_above_bytes = options_.conflate_above_bytes,
+                                       .max_pending_bytes = options_.max_pending_bytes,
+                                       .stuck_after = 2 * options_.heartbeat});
     sub->last_send = now;
     sub->next_poll = now;
     st.streams.push_back(std::move(sub));
   }
 
-  // 6. Every stream gets what is new for it as one Send.
-  const std::string retry = "retry: " + std::to_string(options_.retry_hint.count()) + "\n\n";
-  std::map<std::tuple<std::string, uint64_t, bool>, Batch> batches;  // shared by a run's streams
+  // 5. Every stream gets what is new for it as one Send.
+  const std::string retry = format_.RetryHint(options_.retry_hint);
+  std::map<std::tuple<std::string, uint64_t, bool>, MemoryBatch> batches;  // shared by a run's streams
   std::unordered_map<std::string, Probe> probes;
   auto memory_batch = [&](const std::string& run_id, const RunMemory& mem, uint64_t need,
-                         bool conflate) -> const Batch& {
+                          bool conflate) -> const MemoryBatch& {
     auto [it, inserted] = batches.try_emplace({run_id, need, conflate});
-    Batch& b = it->second;
-    if (!inserted) return b;
-    b.last_seq = need - 1;
-    const size_t first = static_cast<size_t>(need - mem.frames.front().seq);
-    const size_t n = mem.frames.size();
-    size_t last_progress = n, last_plain = n;  // the survivors of conflation
-    if (conflate) {
-      for (size_t i = first; i < n; ++i) {
-        if (mem.frames[i].type == EventType::kProgress) last_progress = i;
-        if (mem.frames[i].type == EventType::kTickerCompleted && !mem.frames[i].passed) last_plain = i;
-      }
-    }
-    for (size_t i = first; i < n && b.text.size() < budget; ++i) {
-      const Frame& f = mem.frames[i];
-      if (!conflate || AlwaysKept(f) || i == last_progress || i == last_plain) b.text += f.text;
-      b.last_seq = f.seq;
-      if (IsTerminal(f.type)) {
-        b.terminal = true;
-        break;
-      }
-    }
-    return b;
+    if (inserted) it->second = mem.Batch(need, conflate, budget);
+    return it->second;
   };
 
   std::vector<std::shared_ptr<Subscription>> ended;
@@ -529,18 +356,16 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
       pending = c.pending_bytes();
     });
     if (alive && pending > 0) due(now + kFlushRetry);  // keep writing what the socket refused
-    const bool conflate = pending > options_.conflate_above_bytes;
-    if (!conflate) sub.backlogged_since.reset();
-    if (alive && conflate && !sub.backlogged_since) sub.backlogged_since = now;
-    const SteadyTime stuck_at = sub.backlogged_since.value_or(now) + 2 * options_.heartbeat;
-    if (alive && (pending > options_.max_pending_bytes || (conflate && now >= stuck_at))) {
+    const ClientPace pace = alive ? sub.pace->Judge(pending, now) : ClientPace::kLive;
+    const bool conflate = pace == ClientPace::kConflated;
+    if (pace == ClientPace::kDropped) {
       st.log->info("{} stream {} dropped: {} bytes not written{}{}", sub.all ? "lifecycle" : "run " + sub.run_id,
-                   sub.id, pending, pending > options_.max_pending_bytes ? "" : " for too long",
+                   sub.id, pending, sub.pace->DropReason(pending),
                    sub.all ? "" : " (it replays the rest from the store when it reconnects)");
       sub.With([](StreamClient& c) { c.Close(); });
       alive = false;
     }
-    if (conflate) due(stuck_at);
+    if (auto drop_at = sub.pace->drop_at(); alive && drop_at) due(*drop_at);
     if (!alive) {
       sub.ended = true;
       ended.push_back(sub_ptr);
@@ -564,17 +389,17 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
       const uint64_t need = sub.sent_seq + 1;
       auto mem_it = st.memory.find(sub.run_id);
       const RunMemory* mem = mem_it == st.memory.end() ? nullptr : &mem_it->second;
-      if (mem && !mem->frames.empty() && mem->frames.front().seq <= need) {
+      if (mem && mem->Serves(need)) {
         // Live: memory holds the next event it needs.
         sub.waiting_since.reset();
-        if (need <= mem->last_seq) {
-          const Batch& batch = memory_batch(sub.run_id, *mem, need, conflate);
+        if (need <= mem->last_seq()) {
+          const MemoryBatch& batch = memory_batch(sub.run_id, *mem, need, conflate);
           text += batch.text;
           sub.sent_seq = batch.last_seq;
           complete = batch.terminal;
-          if (sub.sent_seq < mem->last_seq) due(now);  // over budget: the rest next round
+          if (sub.sent_seq < mem->last_seq()) due(now);  // over budget: the rest next round
         } else {
-          complete = mem->terminal;
+          complete = mem->terminal();
         }
       } else if (conflate && !final) {
         // Catching up from the store: paused until the client drains (nothing conflated).
@@ -602,7 +427,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
           } else {
             for (const StoredEvent& e : *events) {
               if (e.seq != sub.sent_seq + 1 || text.size() >= budget) break;  // never a gap
-              text += EventFrame(e.seq, EventTypeName(e.type), e.json);
+              text += format_.Event(e.seq, EventTypeName(e.type), e.json);
               sub.sent_seq = e.seq;
               read_some = true;
               if (IsTerminal(e.type)) {
@@ -646,7 +471,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
       }
     }
 
-    if (text.empty() && now - sub.last_send >= options_.heartbeat) text = ": heartbeat\n\n";
+    if (text.empty() && now - sub.last_send >= options_.heartbeat) text = format_.Heartbeat();
     if (!text.empty()) {
       bool sent = false;
       alive = sub.With([&](StreamClient& c) { sent = c.Send(std::move(text)); });
@@ -678,13 +503,11 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
     for (auto& sub : ended) subscriptions_.erase(sub->id);
   }
 
-  // 7. Forget what the store has for good.
+  // 6. Forget what the store has for good.
   for (auto it = st.memory.begin(); it != st.memory.end();) {
-    const RunMemory& mem = it->second;
-    const SteadyTime forget_at =
-        mem.terminal ? mem.terminal_at + kForgetFinishedAfter : mem.last_event_at + kForgetIdleAfter;
+    const SteadyTime forget_at = it->second.forget_at();
     if (now >= forget_at) {
-      memory_events_ -= mem.frames.size();
+      memory_events_ -= it->second.size();
       it = st.memory.erase(it);
     } else {
       due(forget_at);

@@ -3,7 +3,7 @@
 // keeps a bounded window of recent events per run, and fans them out to stream clients:
 // one stream per run (GET /api/strategies/sse/{run_id}) and a lifecycle stream of all runs.
 //
-//   EventHub hub(store);
+//   EventHub hub(store, http::SseFrames());  // the transport's wire format
 //   FanOutSink sink{&run_log, &hub};        // the run log first: the hub relies on the store
 //   auto id = hub.SubscribeRun(run_id, last_event_id, client);  // client: the HTTP side
 //   if (!id) return SendStatus(response, id.status());
@@ -23,9 +23,14 @@
 // ~100 ms). When the store does not have them yet, the stream waits and reads again; it
 // never skips a seq.
 //
+// The parts. RunMemory (live/run_memory.h) holds each run's recent frames; LifecycleViews
+// (live/lifecycle_views.h) what the lifecycle stream says of each run; SlowClientPolicy
+// (live/slow_client_policy.h) judges each stream's pace; the FrameFormat (the transport's:
+// http/sse_frame.h) says how frames look. This class subscribes streams and runs the rounds.
+//
 // Bounded memory.
-//  - Per run: at most `memory_events_per_run` recent events (the oldest are dropped; they
-//    are in the store). A finished run's events are forgotten 10 s after its terminal
+//  - Per run: at most `memory_events_per_run` recent events and `memory_bytes_per_run` bytes
+//    of their frames (the oldest are dropped; they are in the store). A finished run's events are forgotten 10 s after its terminal
 //    event, and a run's that has had no event for 10 minutes (it never ended: a host bug);
 //    streams then replay from the store. The queue between OnEvent and the fan-out thread
 //    is bounded the same way.
@@ -59,6 +64,10 @@
 
 #include "common/status.h"
 #include "exec/run_listener.h"
+#include "live/frame_format.h"
+#include "live/lifecycle_views.h"
+#include "live/run_memory.h"
+#include "live/slow_client_policy.h"
 #include "progress/progress_sink.h"
 #include "store/run_store.h"
 
@@ -82,6 +91,7 @@ class StreamClient {
 
 struct EventHubOptions {
   size_t memory_events_per_run = 8192;           // recent events kept per active run for replay (at least 1)
+  size_t memory_bytes_per_run = 16u << 20;       // and at most this many bytes of their frames (the newest is always kept)
   /// The longest wait between rounds. The wait adapts to load: the larger of 4 × the last
   /// round's duration and 10 µs per open stream, at most this — so a quiet stream gets each
   /// event at once, and a busy hub batches more events per Send (a Send costs about the
@@ -102,11 +112,11 @@ using SubscriptionId = uint64_t;
 constexpr uint64_t kMaxResumeSeq = (uint64_t{1} << 53) - 1;
 
 /// Thread-safe: every public method may be called from any thread. OnEvent, OnResult and
-/// OnRunChanged never block on clients or SQLite and never throw. `store` must outlive the
-/// hub.
+/// OnRunChanged never block on clients or SQLite and never throw. `store` and `format`
+/// must outlive the hub.
 class EventHub : public ProgressSink, public RunListener {
  public:
-  EventHub(RunStore& store, EventHubOptions options = {});
+  EventHub(RunStore& store, const FrameFormat& format, EventHubOptions options = {});
   /// Shutdown().
   ~EventHub() override;
   EventHub(const EventHub&) = delete;
@@ -123,7 +133,7 @@ class EventHub : public ProgressSink, public RunListener {
   /// the store and from memory, in seq order, no gaps, no duplicates — then live events;
   /// after the terminal event the stream is Close()d. A finished run replays from the
   /// store and closes (at once when after_seq is already past its end). A run with no
-  /// events yet (queued) waits for them. Frames:
+  /// events yet (queued) waits for them. Frames (as http::SseFrames() writes them):
   /// "id: <seq>\nevent: <event_type>\ndata: <ToJson(event) one line>\n\n"; a heartbeat
   /// ": heartbeat\n\n" after every `heartbeat` of silence. A slow client is conflated or
   /// dropped as the overview says.
@@ -175,6 +185,7 @@ class EventHub : public ProgressSink, public RunListener {
   std::chrono::steady_clock::time_point Round(Taken& taken, bool final);
 
   RunStore& store_;
+  const FrameFormat& format_;
   const EventHubOptions options_;
 
   mutable std::mutex mutex_;  // guards everything down to the fan-out thread's data

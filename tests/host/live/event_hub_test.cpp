@@ -3,6 +3,7 @@
 // disconnection of slow clients, the lifecycle stream, shutdown, and many subscribers.
 //
 // No test asserts a duration: waits are generous polls for something that must happen.
+#include "http/sse_frame.h"
 #include "live/event_hub.h"
 
 #include <gtest/gtest.h>
@@ -222,7 +223,7 @@ class EventHubTest : public ::testing::Test {
 };
 
 TEST_F(EventHubTest, UnknownRunIsNotFound) {
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   auto id = hub.SubscribeRun("nope", 0, std::make_shared<FakeClient>());
   ASSERT_FALSE(id);
   EXPECT_EQ(id.status().code(), StatusCode::kNotFound);
@@ -232,7 +233,7 @@ TEST_F(EventHubTest, UnknownRunIsNotFound) {
 
 TEST_F(EventHubTest, QueuedRunWaitsThenStreamsLiveEventsInOrderAndCloses) {
   CreateRun("r1");
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   auto client = std::make_shared<FakeClient>();
   ASSERT_TRUE(hub.SubscribeRun("r1", 0, client));
   EXPECT_EQ(hub.subscriber_count(), 1u);
@@ -256,7 +257,7 @@ TEST_F(EventHubTest, QueuedRunWaitsThenStreamsLiveEventsInOrderAndCloses) {
 
 TEST_F(EventHubTest, ReplaysFromStoreAndMemoryWithoutGapsOrDuplicates) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_, {.memory_events_per_run = 50});
+  EventHub hub(*store_, http::SseFrames(), {.memory_events_per_run = 50});
   const auto events = PlainRun("r1", 210, 210);
   // The run log has 1..150; the hub has seen 1..200 and keeps the last 50.
   Store(events, 0, 150);
@@ -294,7 +295,7 @@ TEST_F(EventHubTest, ReplaysFromStoreAndMemoryWithoutGapsOrDuplicates) {
 
 TEST_F(EventHubTest, WaitsForTheStoreRatherThanSendingAGap) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_, {.memory_events_per_run = 50});
+  EventHub hub(*store_, http::SseFrames(), {.memory_events_per_run = 50});
   const auto events = PlainRun("r1", 200);
   Store(events, 0, 100);  // the run log lags: 101..150 are neither stored nor in memory
   Feed(hub, events, 0, 200);
@@ -316,7 +317,7 @@ TEST_F(EventHubTest, FinishedRunReplaysFromStoreAndCloses) {
   CreateRun("done", RunState::kCompleted);
   const auto events = PlainRun("done", 20, 20);
   Store(events, 0, events.size());
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
 
   struct Case {
     uint64_t after;
@@ -337,7 +338,7 @@ TEST_F(EventHubTest, FinishedRunWithoutTerminalEventReplaysWhatIsStoredAndCloses
   CreateRun("crashed", RunState::kError);  // e.g. ended `interrupted` by recovery after a crash
   const auto events = PlainRun("crashed", 5);
   Store(events, 0, events.size());
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   auto client = std::make_shared<FakeClient>();
   ASSERT_TRUE(hub.SubscribeRun("crashed", 0, client));
   ASSERT_TRUE(Eventually([&] { return client->closed(); }));
@@ -346,7 +347,7 @@ TEST_F(EventHubTest, FinishedRunWithoutTerminalEventReplaysWhatIsStoredAndCloses
 
 TEST_F(EventHubTest, FinishedRunInMemoryReplaysAndCloses) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   const auto events = PlainRun("r1", 30, 30);
   Feed(hub, events, 0, events.size());
   ASSERT_TRUE(Eventually([&] { return hub.memory_event_count() == 30; }));
@@ -360,7 +361,7 @@ TEST_F(EventHubTest, FinishedRunInMemoryReplaysAndCloses) {
 
 TEST_F(EventHubTest, HeartbeatsAfterSilence) {
   CreateRun("r1");
-  EventHub hub(*store_, {.heartbeat = 1s, .retry_hint = 500ms});
+  EventHub hub(*store_, http::SseFrames(), {.heartbeat = 1s, .retry_hint = 500ms});
   auto run_client = std::make_shared<FakeClient>();
   auto all_client = std::make_shared<FakeClient>();
   ASSERT_TRUE(hub.SubscribeRun("r1", 0, run_client));
@@ -376,7 +377,7 @@ TEST_F(EventHubTest, HeartbeatsAfterSilence) {
 
 TEST_F(EventHubTest, SlowClientGetsConflatedBatchesThatKeepStageTickerAndTerminalEvents) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_, {.conflate_above_bytes = 1024});
+  EventHub hub(*store_, http::SseFrames(), {.conflate_above_bytes = 1024});
   std::vector<ProgressEvent> events;
   auto add = [&](EventType type, bool passed = false) {
     events.push_back(MakeEvent("r1", events.size() + 1, type, passed));
@@ -407,7 +408,7 @@ TEST_F(EventHubTest, SlowClientGetsConflatedBatchesThatKeepStageTickerAndTermina
 
 TEST_F(EventHubTest, SlowClientConflatesLiveProgressButNeverLosesKeyEvents) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_, {.batch_interval = 50ms, .conflate_above_bytes = 1024});
+  EventHub hub(*store_, http::SseFrames(), {.batch_interval = 50ms, .conflate_above_bytes = 1024});
   auto slow = std::make_shared<FakeClient>();
   ASSERT_TRUE(hub.SubscribeRun("r1", 0, slow));
   ASSERT_TRUE(Eventually([&] { return slow->sends() == 1; }));
@@ -444,7 +445,7 @@ TEST_F(EventHubTest, SlowClientCatchingUpFromTheStoreIsPausedNotConflated) {
   CreateRun("done", RunState::kCompleted);
   const auto events = PlainRun("done", 300, 300);
   Store(events, 0, events.size());
-  EventHub hub(*store_, {.conflate_above_bytes = 1024});
+  EventHub hub(*store_, http::SseFrames(), {.conflate_above_bytes = 1024});
   auto client = std::make_shared<FakeClient>();
   client->set_pending(100 << 10);
   ASSERT_TRUE(hub.SubscribeRun("done", 0, client));
@@ -458,7 +459,7 @@ TEST_F(EventHubTest, SlowClientCatchingUpFromTheStoreIsPausedNotConflated) {
 
 TEST_F(EventHubTest, StuckClientIsDisconnectedWhileOthersGetEverythingAndMemoryStaysBounded) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_, {.memory_events_per_run = 100,
+  EventHub hub(*store_, http::SseFrames(), {.memory_events_per_run = 100,
                          .batch_interval = 2ms,
                          .max_pending_bytes = 64 << 10,
                          .conflate_above_bytes = 16 << 10,
@@ -502,7 +503,7 @@ TEST_F(EventHubTest, StuckClientIsDisconnectedWhileOthersGetEverythingAndMemoryS
 
 TEST_F(EventHubTest, ClientThatIsGoneIsDropped) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   auto client = std::make_shared<FakeClient>();
   client->set_gone();
   ASSERT_TRUE(hub.SubscribeRun("r1", 0, client));
@@ -512,7 +513,7 @@ TEST_F(EventHubTest, ClientThatIsGoneIsDropped) {
 
 TEST_F(EventHubTest, UnsubscribeEndsCallsAndReleasesTheClient) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   auto client = std::make_shared<FakeClient>();
   auto id = hub.SubscribeRun("r1", 0, client);
   ASSERT_TRUE(id);
@@ -542,7 +543,7 @@ TEST_F(EventHubTest, LifecycleStreamGetsSnapshotThenRunChanges) {
   RunRecord a = CreateRun("a", RunState::kQueued, 1);
   RunRecord b = CreateRun("b", RunState::kQueued, 2);
   RunRecord old = CreateRun("old", RunState::kCompleted, 0);
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   hub.OnRunChanged(old);
   hub.OnRunChanged(b);
   hub.OnRunChanged(a);
@@ -608,7 +609,7 @@ TEST_F(EventHubTest, LifecycleStreamGetsSnapshotThenRunChanges) {
 
 TEST_F(EventHubTest, LifecycleStreamLearnsRunsFromTheirEvents) {
   CreateRun("cli-less", RunState::kQueued, 5);
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   hub.OnEvent(MakeEvent("cli-less", 1, EventType::kStarted));
   auto client = std::make_shared<FakeClient>();
   ASSERT_TRUE(Eventually([&] { return hub.memory_event_count() == 1; }));
@@ -629,7 +630,7 @@ TEST_F(EventHubTest, LifecycleStreamLearnsRunsFromTheirEvents) {
 TEST_F(EventHubTest, ShutdownSendsWhatIsPendingAndClosesEveryStream) {
   CreateRun("r1", RunState::kRunning);
   CreateRun("r2");
-  EventHub hub(*store_, {.batch_interval = 200ms});
+  EventHub hub(*store_, http::SseFrames(), {.batch_interval = 200ms});
   std::vector<std::shared_ptr<FakeClient>> clients;
   for (int i = 0; i < 3; ++i) {
     clients.push_back(std::make_shared<FakeClient>());
@@ -663,7 +664,7 @@ TEST_F(EventHubTest, AResumePastKMaxResumeSeqIsRefusedAndOneUpToItEndsOnAFinishe
   CreateRun("done", RunState::kCompleted);
   const auto events = PlainRun("done", 5, 5);
   Store(events, 0, events.size());
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   for (uint64_t after : {kMaxResumeSeq + 1, UINT64_MAX}) {
     auto id = hub.SubscribeRun("done", after, std::make_shared<FakeClient>());
     ASSERT_FALSE(id) << after;
@@ -688,7 +689,7 @@ TEST_F(EventHubTest, AResumePastKMaxResumeSeqIsRefusedAndOneUpToItEndsOnAFinishe
 
 TEST_F(EventHubTest, AnnouncedShutdownReachesEveryLifecycleStreamOnce) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   auto before = std::make_shared<FakeClient>();
   hub.SubscribeAll(before);
   auto run_stream = std::make_shared<FakeClient>();
@@ -719,7 +720,7 @@ TEST_F(EventHubTest, AnnouncedShutdownReachesEveryLifecycleStreamOnce) {
 
 TEST_F(EventHubTest, FiveHundredSubscribersAllReceiveEveryEvent) {
   CreateRun("r1");
-  EventHub hub(*store_);
+  EventHub hub(*store_, http::SseFrames());
   std::vector<std::shared_ptr<FakeClient>> clients;
   for (int i = 0; i < 500; ++i) {
     clients.push_back(std::make_shared<FakeClient>());
@@ -745,7 +746,7 @@ TEST_F(EventHubTest, FiveHundredSubscribersAllReceiveEveryEvent) {
 
 TEST_F(EventHubTest, StreamsEndAfterMaxLifetime) {
   CreateRun("r1", RunState::kRunning);
-  EventHub hub(*store_, {.max_stream_lifetime = 1s});
+  EventHub hub(*store_, http::SseFrames(), {.max_stream_lifetime = 1s});
   auto client = std::make_shared<FakeClient>();
   ASSERT_TRUE(hub.SubscribeRun("r1", 0, client));
   hub.OnEvent(MakeEvent("r1", 1, EventType::kStarted));

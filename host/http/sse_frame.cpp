@@ -1,0 +1,46 @@
+#include "http/sse_frame.h"
+
+namespace stratrun::http {
+namespace {
+
+class SseFrameFormat final : public FrameFormat {
+ public:
+  std::string Event(uint64_t seq, std::string_view type, std::string_view json) const override {
+    std::string text;
+    text.reserve(json.size() + type.size() + 40);
+    text += "id: ";
+    text += std::to_string(seq);
+    text += "\nevent: ";
+    text += type;
+    text += "\ndata: ";
+    text += json;
+    text += "\n\n";
+    return text;
+  }
+
+  std::string Message(std::string_view type, std::string_view json) const override {
+    std::string text;
+    text.reserve(json.size() + type.size() + 20);
+    text += "event: ";
+    text += type;
+    text += "\ndata: ";
+    text += json;
+    text += "\n\n";
+    return text;
+  }
+
+  std::string RetryHint(std::chrono::milliseconds delay) const override {
+    return "retry: " + std::to_string(delay.count()) + "\n\n";
+  }
+
+  std::string Heartbeat() const override { return ": heartbeat\n\n"; }
+};
+
+}  // namespace
+
+const FrameFormat& SseFrames() {
+  static const SseFrameFormat format;
+  return format;
+}
+
+}  // namespace stratrun::http
