@@ -172,11 +172,13 @@ std::string RunStatusJson(const RunRecord& r, std::optional<int64_t> position) {
   return buffer.GetString();
 }
 
-std::string RunEventsJson(const std::string& run_id, RunState status, const std::vector<StoredEvent>& events) {
+std::string RunEventsJson(const std::string& run_id, RunState status, const std::vector<StoredEvent>& events,
+                          bool more) {
   std::string json = "{\"run_id\":" + JsonString(run_id) + ",\"status\":" + JsonString(RunStateName(status)) +
                      ",\"events\":[";
   for (size_t i = 0; i < events.size(); ++i) json += (i ? "," : "") + events[i].json;
-  json += "]}";
+  json += "],\"more\":";
+  json += more ? "true}" : "false}";
   return json;
 }
 

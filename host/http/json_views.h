@@ -37,8 +37,9 @@ std::string RunListJson(const std::vector<RunRecord>& runs, int64_t total, int64
 /// and rate from the progress so far (now, for a running run), `position_in_queue` while
 /// active, error and metrics.
 std::string RunStatusJson(const RunRecord& run, std::optional<int64_t> position_in_queue);
-/// GET …/runs/{id}/events: the stored events' JSON, in order.
-std::string RunEventsJson(const std::string& run_id, RunState status, const std::vector<StoredEvent>& events);
+/// GET …/runs/{id}/events: the stored events' JSON, in order; `more`: the log goes on after them.
+std::string RunEventsJson(const std::string& run_id, RunState status, const std::vector<StoredEvent>& events,
+                          bool more);
 /// GET …/runs/{id}/results (format=json).
 std::string RunResultsJson(const std::string& run_id, RunState status, int64_t total, const std::vector<ResultRow>& rows);
 /// POST /api/strategies/execute (202): the run id, status, queue position, estimated

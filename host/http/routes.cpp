@@ -37,6 +37,8 @@ namespace {
 
 constexpr size_t kMaxCodeLength = 64;
 constexpr int64_t kMaxExecutionTime = 7 * 24 * 3600;
+/// The most event JSON one GET …/events page carries (a page ends early rather than grow).
+constexpr size_t kMaxEventsResponseBytes = 8u << 20;
 
 class Routes {
  public:
@@ -303,16 +305,27 @@ class Routes {
     // ?tail=N: the last N events (seqs are contiguous from 1, so they follow LastSeq − N).
     auto tail = QueryInteger(query_, "tail", 0, 1, 10000);
     if (!tail) return SendStatus(response, tail.status());
+    if (*tail > 0 && Query(query_, "after")) {
+      return SendStatus(response, InvalidArgument("give after or tail, not both", "tail"));
+    }
+    auto last = svc_.store.LastSeq(run_id);
+    if (!last) return SendStatus(response, last.status());
     if (*tail > 0) {
-      if (Query(query_, "after")) return SendStatus(response, InvalidArgument("give after or tail, not both", "tail"));
-      auto last = svc_.store.LastSeq(run_id);
-      if (!last) return SendStatus(response, last.status());
       *after = std::max<int64_t>(0, static_cast<int64_t>(*last) - *tail);
       *limit = *tail;
     }
-    auto events = svc_.store.Events(run_id, static_cast<uint64_t>(*after), *limit);
+    // A page holds at most kMaxEventsResponseBytes of events (at least one): "more" says
+    // the log goes on after its last event, to be read with ?after=<its seq>.
+    auto events = svc_.store.Events(run_id, static_cast<uint64_t>(*after), *limit, kMaxEventsResponseBytes);
     if (!events) return SendStatus(response, events.status());
-    SendJson(response, Code::Ok, RunEventsJson(run_id, run->status, *events));
+    if (*tail > 0 && !events->empty() && events->back().seq < *last) {
+      // The tail did not fit: as many of the newest events as did.
+      const auto fits = static_cast<int64_t>(events->size());
+      events = svc_.store.Events(run_id, *last - static_cast<uint64_t>(fits), fits, kMaxEventsResponseBytes);
+      if (!events) return SendStatus(response, events.status());
+    }
+    const bool more = !events->empty() && events->back().seq < *last;
+    SendJson(response, Code::Ok, RunEventsJson(run_id, run->status, *events, more));
   }
 
   void RunResults(ResponseWriter& response, const std::string& run_id) {

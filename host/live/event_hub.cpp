@@ -420,7 +420,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
         }
         bool read_some = false;
         if (*probe.last_seq >= need) {
-          auto events = store_.Events(sub.run_id, sub.sent_seq, kReplayChunkEvents);
+          auto events = store_.Events(sub.run_id, sub.sent_seq, kReplayChunkEvents, budget);
           if (!events) {
             st.log->error("run {}: stream {} can not read the store: {}", sub.run_id, sub.id,
                           events.status().message());

@@ -242,14 +242,18 @@ Result<RunRecord> ReadRun(const Statement& row) {
 
 /// Steps `statement` through its rows, reading each with `read` (returning Result<T>).
 template <typename T, typename Read>
-Result<std::vector<T>> ReadAll(Statement& statement, Read read) {
+Result<std::vector<T>> ReadAll(Statement& statement, Read read, size_t max_bytes = SIZE_MAX,
+                               size_t (*bytes_of)(const T&) = nullptr) {
   std::vector<T> out;
+  size_t bytes = 0;
   for (;;) {
+    if (bytes_of != nullptr && bytes >= max_bytes) return out;
     auto row = statement.Step();
     if (!row) return row.status();
     if (!*row) return out;
     auto value = read(statement);
     if (!value) return value.status();
+    if (bytes_of != nullptr) bytes += bytes_of(*value);
     out.push_back(std::move(*value));
   }
 }
@@ -558,7 +562,8 @@ Result<int64_t> RunStore::CountRuns(const RunFilter& filter) {
   return (*select)->Int64(0);
 }
 
-Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uint64_t after_seq, int64_t limit) {
+Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uint64_t after_seq, int64_t limit,
+                                                  size_t max_bytes) {
   std::lock_guard lock(mutex_);
   auto select = db_->PrepareCached(
       "SELECT seq, event_type, json FROM run_event WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
@@ -570,7 +575,7 @@ Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uin
     const auto type = ParseEventType(type_name);
     if (!type) return Status(StatusCode::kDataError, "stored event has unknown type \"" + type_name + "\"");
     return StoredEvent{static_cast<uint64_t>(row.Int64(0)), *type, row.Text(2)};
-  });
+  }, max_bytes, [](const StoredEvent& e) { return e.json.size(); });
   if (!events) return WithContext(events.status(), "events of run " + run_id);
   return events;
 }

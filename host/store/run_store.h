@@ -120,8 +120,11 @@ class RunStore {
   Result<std::vector<RunRecord>> ListRuns(const RunFilter& filter);
   Result<int64_t> CountRuns(const RunFilter& filter);
 
-  /// Events with seq > after_seq, in seq order; a negative limit means no limit.
-  Result<std::vector<StoredEvent>> Events(const std::string& run_id, uint64_t after_seq = 0, int64_t limit = -1);
+  /// Events with seq > after_seq, in seq order; a negative limit means no limit. Reading
+  /// stops once the events read hold `max_bytes` of JSON (at least one event is read), so
+  /// a caller's memory is bounded by max_bytes plus one event whatever the events' sizes.
+  Result<std::vector<StoredEvent>> Events(const std::string& run_id, uint64_t after_seq = 0, int64_t limit = -1,
+                                          size_t max_bytes = SIZE_MAX);
   /// The highest stored seq of the run; 0 when none.
   Result<uint64_t> LastSeq(const std::string& run_id);
 

@@ -149,6 +149,10 @@ TEST_F(ApiTest, ExecuteStreamsTheWholeRunAndLeavesQueryableResults) {
   ASSERT_EQ(tail["events"].Size(), 3u);
   EXPECT_EQ(tail["events"][0]["seq"].GetUint64(), events.size() - 2);
   EXPECT_STREQ(tail["events"][2]["event_type"].GetString(), "completed");
+  EXPECT_FALSE(tail["more"].GetBool());
+  auto first_page = Json(server.Get("/api/strategies/runs/" + run_id + "/events?limit=2").body);
+  ASSERT_EQ(first_page["events"].Size(), 2u);
+  EXPECT_TRUE(first_page["more"].GetBool()) << "the log goes on after a page cut by its limit";
   auto everything = Json(server.Get("/api/strategies/runs/" + run_id + "/events?tail=10000").body);
   EXPECT_EQ(everything["events"].Size(), events.size()) << "a tail longer than the log is the whole log";
   auto both = server.Get("/api/strategies/runs/" + run_id + "/events?tail=3&after=1");
