@@ -111,17 +111,13 @@ std::string RunListJson(const std::vector<RunRecord>& runs, int64_t total, int64
 }
 
 std::string RunStatusJson(const RunRecord& r, std::optional<int64_t> position) {
+  // A running run's pace is its latest event's (ApplyEvent); a finished run's, its average.
   std::optional<std::chrono::system_clock::time_point> completion = r.finished_at;
   double rate = 0;
-  if (r.started_at && !r.finished_at) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::system_clock::now() - *r.started_at).count();
-    if (elapsed > 0 && r.completed_items > 0) {
-      rate = static_cast<double>(r.completed_items) / elapsed;
-      const double remaining = static_cast<double>(std::max<int64_t>(0, r.total_items - r.completed_items)) / rate;
-      completion = std::chrono::system_clock::now() +
-                   std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(remaining));
-    }
-  } else if (r.started_at && r.finished_at) {
+  if (!r.finished_at) {
+    completion = r.estimated_completion;
+    rate = r.tickers_per_second.value_or(0);
+  } else if (r.started_at) {
     const double took = std::chrono::duration<double>(*r.finished_at - *r.started_at).count();
     if (took > 0) rate = static_cast<double>(r.completed_items) / took;
   }

@@ -37,6 +37,12 @@ bool ApplyEvent(RunRecord& run, const ProgressEvent& event) {
   if (event.progress_percent) run.progress_percent = *event.progress_percent;
   if (!event.stage.empty()) run.current_stage = event.stage;
   run.passed_count = event.passed_count;
+  if (event.tickers_per_second) run.tickers_per_second = event.tickers_per_second;
+  if (event.eta_seconds) {
+    run.estimated_completion =
+        event.timestamp + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                              std::chrono::duration<double>(*event.eta_seconds));
+  }
   return started;
 }
 

@@ -30,6 +30,10 @@ struct RunRecord {
   int64_t total_items = 0, completed_items = 0, result_count = 0, passed_count = 0;
   double progress_percent = 0;
   std::string current_stage;
+  // The pace of a running run, from its latest event (the stamper's moving rate and ETA).
+  // Live only: the run log does not store them (a finished run's pace is its average).
+  std::optional<double> tickers_per_second;
+  std::optional<std::chrono::system_clock::time_point> estimated_completion;
 };
 
 /// The state a run ends in after its terminal event of type `terminal`: completed,
@@ -45,7 +49,8 @@ EventType TerminalEventOf(RunState finished);
 ///  - any other event makes a queued or starting run running;
 ///  - started_at is the first event's timestamp; total/completed items, progress percent
 ///    and stage take the event's values when it carries them; passed_count is the event's
-///    (the stamper's count of passing results so far).
+///    (the stamper's count of passing results so far); the pace (tickers_per_second,
+///    estimated_completion = timestamp + ETA) is the latest event's that has one.
 /// result_count is not an event's: ResultCounter counts it from the rows.
 /// Returns true when this event made the run running.
 bool ApplyEvent(RunRecord& run, const ProgressEvent& event);
