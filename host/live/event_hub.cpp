@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "live/store_replay.h"
 
 namespace stratrun {
 namespace {
@@ -28,8 +29,6 @@ constexpr std::chrono::milliseconds kIdlePoll{250};
 constexpr std::chrono::seconds kGapWarnAfter{5};
 /// The fan-out thread wakes at least this often.
 constexpr std::chrono::seconds kMaxSleep{1};
-/// Events read from the store per stream and round while replaying.
-constexpr int64_t kReplayChunkEvents = 1024;
 /// A Send carries roughly at most max(conflate_above_bytes, this); the rest follows in the
 /// next rounds, so one burst can not push a client past max_pending_bytes by itself.
 constexpr size_t kMinSendBudget = 16u << 10;
@@ -42,12 +41,6 @@ EventHubOptions Sane(EventHubOptions options) {
   options.max_stream_lifetime = std::max(options.max_stream_lifetime, std::chrono::seconds(0));
   return options;
 }
-
-/// One round's look at the store for a run, shared by its streams.
-struct Probe {
-  std::optional<uint64_t> last_seq;
-  std::optional<bool> finished;
-};
 
 }  // namespace
 
@@ -339,7 +332,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   // 5. Every stream gets what is new for it as one Send.
   const std::string retry = format_.RetryHint(options_.retry_hint);
   std::map<std::tuple<std::string, uint64_t, bool>, MemoryBatch> batches;  // shared by a run's streams
-  std::unordered_map<std::string, Probe> probes;
+  std::unordered_map<std::string, StoreReplay> replays;  // this round's store reads, per run
   auto memory_batch = [&](const std::string& run_id, const RunMemory& mem, uint64_t need,
                           bool conflate) -> const MemoryBatch& {
     auto [it, inserted] = batches.try_emplace({run_id, need, conflate});
@@ -407,41 +400,17 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
       } else if (now < sub.next_poll && !final) {
         due(sub.next_poll);
       } else {
-        Probe& probe = probes[sub.run_id];
-        if (!probe.last_seq) {
-          auto last = store_.LastSeq(sub.run_id);
-          if (last) {
-            probe.last_seq = *last;
-          } else {
-            st.log->error("run {}: stream {} can not read the store: {}", sub.run_id, sub.id,
-                          last.status().message());
-            probe.last_seq = 0;
-          }
-        }
-        bool read_some = false;
-        if (*probe.last_seq >= need) {
-          auto events = store_.Events(sub.run_id, sub.sent_seq, kReplayChunkEvents, budget);
-          if (!events) {
-            st.log->error("run {}: stream {} can not read the store: {}", sub.run_id, sub.id,
-                          events.status().message());
-          } else {
-            for (const StoredEvent& e : *events) {
-              if (e.seq != sub.sent_seq + 1 || text.size() >= budget) break;  // never a gap
-              text += format_.Event(e.seq, EventTypeName(e.type), e.json);
-              sub.sent_seq = e.seq;
-              read_some = true;
-              if (IsTerminal(e.type)) {
-                complete = true;
-                break;
-              }
-            }
-          }
-        }
+        StoreReplay& replay = replays.try_emplace(sub.run_id, store_, format_, sub.run_id).first->second;
+        const StoreReplay::Step step = replay.Read(sub.sent_seq, budget - std::min(budget, text.size()));
+        text += step.text;
+        sub.sent_seq = step.sent_seq;
+        complete = step.complete;
+        const bool read_some = step.read_some;
         if (read_some) {
           sub.waiting_since.reset();
           sub.next_poll = now;
           due(now + options_.batch_interval);
-        } else if (mem || *probe.last_seq >= need) {
+        } else if (mem || replay.last_seq() >= need) {
           // Memory (or the store) starts past the next seq the stream needs: the run's log
           // has not written it yet. Wait; never skip.
           if (!sub.waiting_since) sub.waiting_since = now;
@@ -454,17 +423,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
         } else {
           // Nothing in memory, nothing more stored: the run has ended, or not begun (queued,
           // or running in another process).
-          if (!probe.finished) {
-            auto run = store_.GetRun(sub.run_id);
-            if (!run) {
-              st.log->error("run {}: stream {} can not read the store: {}", sub.run_id, sub.id,
-                            run.status().message());
-              probe.finished = false;
-            } else {
-              probe.finished = !*run || IsFinished((*run)->status);
-            }
-          }
-          complete = *probe.finished;
+          complete = replay.finished();
           sub.next_poll = now + kIdlePoll;
           due(sub.next_poll);
         }

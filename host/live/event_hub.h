@@ -24,7 +24,8 @@
 // never skips a seq.
 //
 // The parts. RunMemory (live/run_memory.h) holds each run's recent frames; LifecycleViews
-// (live/lifecycle_views.h) what the lifecycle stream says of each run; SlowClientPolicy
+// (live/lifecycle_views.h) what the lifecycle stream says of each run; StoreReplay
+// (live/store_replay.h) reads what memory no longer has; SlowClientPolicy
 // (live/slow_client_policy.h) judges each stream's pace; the FrameFormat (the transport's:
 // http/sse_frame.h) says how frames look. This class subscribes streams and runs the rounds.
 //
