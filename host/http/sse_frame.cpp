@@ -3,6 +3,15 @@
 namespace stratrun::http {
 namespace {
 
+/// "event: <type>\ndata: <json>\n\n", appended.
+void AppendMessage(std::string& text, std::string_view type, std::string_view json) {
+  text += "event: ";
+  text += type;
+  text += "\ndata: ";
+  text += json;
+  text += "\n\n";
+}
+
 class SseFrameFormat final : public FrameFormat {
  public:
   std::string Event(uint64_t seq, std::string_view type, std::string_view json) const override {
@@ -10,22 +19,15 @@ class SseFrameFormat final : public FrameFormat {
     text.reserve(json.size() + type.size() + 40);
     text += "id: ";
     text += std::to_string(seq);
-    text += "\nevent: ";
-    text += type;
-    text += "\ndata: ";
-    text += json;
-    text += "\n\n";
+    text += '\n';
+    AppendMessage(text, type, json);
     return text;
   }
 
   std::string Message(std::string_view type, std::string_view json) const override {
     std::string text;
     text.reserve(json.size() + type.size() + 20);
-    text += "event: ";
-    text += type;
-    text += "\ndata: ";
-    text += json;
-    text += "\n\n";
+    AppendMessage(text, type, json);
     return text;
   }
 
