@@ -27,7 +27,23 @@ void MoveAppend(std::vector<T>& to, std::vector<T>& from) {
 RunLogSinkOptions Sane(RunLogSinkOptions options) {
   options.flush_interval = std::max(options.flush_interval, std::chrono::milliseconds(1));
   options.batch_size = std::max<size_t>(options.batch_size, 1);
+  options.max_queued_bytes = std::max<size_t>(options.max_queued_bytes, 1);
   return options;
+}
+
+/// What an item holds in memory, near enough for a bound.
+size_t BytesOf(const ProgressEvent& e) {
+  size_t bytes = sizeof e + e.run_id.size() + e.stage.size() + e.current_item.size() + e.message.size() +
+                 e.error_code.size();
+  for (const auto& metric : e.metrics) bytes += sizeof metric + metric.first.size();
+  return bytes;
+}
+
+size_t BytesOf(const ResultRow& row) {
+  size_t bytes = sizeof row + row.ticker.size();
+  for (const auto& metric : row.metrics) bytes += sizeof metric + metric.first.size();
+  for (const auto& reason : row.reasons) bytes += sizeof reason + reason.size();
+  return bytes;
 }
 
 }  // namespace
@@ -46,6 +62,7 @@ RunLogSink::~RunLogSink() {
     flush_wanted_ = received_;
   }
   wake_writer_.notify_one();
+  room_.notify_all();
   writer_.join();
 }
 
@@ -60,8 +77,8 @@ void RunLogSink::OnEvent(const ProgressEvent& event) noexcept {
     const bool first = received_ == 1;
     const bool full = events_.size() + rows_.size() == options_.batch_size;
     if (first) flush_wanted_ = std::max(flush_wanted_, received_);  // show "running" promptly
-    lock.unlock();
     if (was_idle || full) wake_writer_.notify_one();
+    Queued(lock, BytesOf(event));
   } catch (const std::exception& e) {
     Logger("store")->error("run {}: could not queue event {}: {}", run_id_, event.seq, e.what());
     return;
@@ -84,11 +101,33 @@ void RunLogSink::OnResult(const std::string& run_id, const ResultRow& row) noexc
     rows_.push_back(row);
     ++received_;
     const bool full = events_.size() + rows_.size() == options_.batch_size;
-    lock.unlock();
     if (was_idle || full) wake_writer_.notify_one();
+    Queued(lock, BytesOf(row));
   } catch (const std::exception& e) {
     Logger("store")->error("run {}: could not queue result {}: {}", run_id_, row.ticker, e.what());
   }
+}
+
+void RunLogSink::Queued(std::unique_lock<std::mutex>& lock, size_t bytes) {
+  queued_bytes_ += bytes;
+  peak_queued_bytes_ = std::max(peak_queued_bytes_, queued_bytes_);
+  if (queued_bytes_ <= options_.max_queued_bytes) return;
+  ++push_backs_;
+  wake_writer_.notify_one();
+  room_.wait(lock, [&] {
+    return queued_bytes_ <= options_.max_queued_bytes || stopping_ ||
+           (failing_since_ && SteadyClock::now() - *failing_since_ >= options_.give_up_after);
+  });
+}
+
+size_t RunLogSink::peak_queued_bytes() const {
+  std::lock_guard lock(mutex_);
+  return peak_queued_bytes_;
+}
+
+uint64_t RunLogSink::push_backs() const {
+  std::lock_guard lock(mutex_);
+  return push_backs_;
 }
 
 Status RunLogSink::Flush() {
@@ -133,7 +172,8 @@ void RunLogSink::WriterLoop() {
       // fill until flush_interval after the previous commit, unless it is full or wanted.
       wake_writer_.wait(lock, [&] { return stopping_ || flush_wanted_ > taken_ || !events_.empty() || !rows_.empty(); });
       wake_writer_.wait_until(lock, next_write, [&] {
-        return stopping_ || flush_wanted_ > taken_ || events_.size() + rows_.size() >= options_.batch_size;
+        return stopping_ || flush_wanted_ > taken_ || events_.size() + rows_.size() >= options_.batch_size ||
+               queued_bytes_ > options_.max_queued_bytes;
       });
     } else {
       // Retrying: wait out the delay whatever arrives (a stop included), then try again.
@@ -141,12 +181,18 @@ void RunLogSink::WriterLoop() {
       while (SteadyClock::now() < retry_at) wake_writer_.wait_until(lock, retry_at);
     }
 
-    // Take everything queued; fold it into the run record.
+    // Take everything queued (unless a batch is being retried: the queue then stays
+    // bounded and pushes back); fold it into the run record.
     const size_t old_events = batch_events.size();
     const size_t old_rows = batch_rows.size();
-    MoveAppend(batch_events, events_);
-    MoveAppend(batch_rows, rows_);
-    taken_ = received_;
+    if (failures == 0 || stopping_ ||
+        (failing_since_ && SteadyClock::now() - *failing_since_ >= options_.give_up_after)) {
+      MoveAppend(batch_events, events_);
+      MoveAppend(batch_rows, rows_);
+      taken_ = received_;
+      queued_bytes_ = 0;
+      room_.notify_all();
+    }
     const uint64_t mark = taken_;
     const bool stopping = stopping_;
     if (batch_events.empty() && batch_rows.empty()) {
@@ -183,6 +229,7 @@ void RunLogSink::WriterLoop() {
                   batch_events.size(), batch_rows.size(), failures, status.message());
       }
       retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
+      room_.notify_all();  // a caller waiting for room gives up waiting after give_up_after
       if (stopping_ && SteadyClock::now() - *failing_since_ >= options_.give_up_after) {
         log->error("run {}: giving up: {} events and {} results were not logged: {}", run_id_,
                    batch_events.size() + events_.size(), batch_rows.size() + rows_.size(), status.message());

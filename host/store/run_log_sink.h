@@ -32,6 +32,10 @@ struct RunLogSinkOptions {
   /// How long Flush() (and the destructor) wait for a batch that keeps failing before
   /// giving up. Until the sink is destroyed the writer keeps retrying regardless.
   std::chrono::milliseconds give_up_after{60000};
+  /// The most the queue between the run and the writer holds (events and rows, by their
+  /// size in memory). Past it OnEvent/OnResult wait for the writer: a run that emits
+  /// faster than the disk takes it is slowed to the disk's pace. (At least one item.)
+  size_t max_queued_bytes = 8u << 20;
 };
 
 /// Writes one run's events and results to the RunStore in batches, off the caller's thread.
@@ -46,6 +50,14 @@ struct RunLogSinkOptions {
 /// progress and stage from the latest events, result/passed counts from the rows, and from
 /// the terminal event the final status (completed, cancelled or error), finished_at and
 /// its error_code and message (the cancel reason for a cancelled run).
+///
+/// Push-back: what is queued and not yet taken by the writer is at most
+/// `max_queued_bytes` (plus the one item that crossed it); past that OnEvent and OnResult
+/// block the calling (plugin's) thread until the writer takes the queue. While a batch is
+/// being retried the writer takes nothing more, so a run waits for a refusing database
+/// too — for at most `give_up_after`, after which its calls queue without bound rather
+/// than stall the run for ever. Memory is thus about twice max_queued_bytes: the queue
+/// and the batch being written.
 ///
 /// Durable first: the optional `committed` sink receives every row and event only after
 /// the batch holding it is committed — rows before events, each in the order received —
@@ -81,8 +93,14 @@ class RunLogSink : public ProgressSink {
   /// the writer has been failing for `give_up_after` (the items stay queued and retried).
   Status Flush();
 
+  /// The most bytes ever queued at once, and how many calls waited for room (for tests).
+  size_t peak_queued_bytes() const;
+  uint64_t push_backs() const;
+
  private:
   void WriterLoop();
+  /// Counts an item into the queue; past max_queued_bytes, waits for room (lock held).
+  void Queued(std::unique_lock<std::mutex>& lock, size_t bytes);
   /// Folds newly taken items into run_ (writer thread only).
   void Apply(std::span<const ProgressEvent> events, std::span<const ResultRow> rows);
 
@@ -94,8 +112,12 @@ class RunLogSink : public ProgressSink {
   mutable std::mutex mutex_;
   std::condition_variable wake_writer_;  // items queued past batch_size, flush wanted, stopping
   std::condition_variable written_;      // durable_ advanced or a write failed
+  std::condition_variable room_;         // the writer took the queue, or a write failed
   std::vector<ProgressEvent> events_;    // queued, not yet taken by the writer
   std::vector<ResultRow> rows_;
+  size_t queued_bytes_ = 0;    // of events_ and rows_
+  size_t peak_queued_bytes_ = 0;
+  uint64_t push_backs_ = 0;
   uint64_t received_ = 0;      // items ever queued
   uint64_t taken_ = 0;         // items ever taken by the writer
   uint64_t durable_ = 0;       // items ever committed

@@ -271,6 +271,49 @@ TEST_F(RunLogSinkTest, AnotherProcessHoldingTheWriteLockDelaysButLosesNothing) {
   EXPECT_EQ(Stored().status, RunState::kCompleted);
 }
 
+TEST_F(RunLogSinkTest, ARunFloodingFasterThanTheDiskIsHeldBackAndMemoryStaysBounded) {
+  ASSERT_TRUE(store_->CreateRun(run_).ok());
+  // Another process holds the write lock: nothing can be committed until it lets go, so a
+  // run that keeps emitting must be held back at the queue's bound.
+  auto other = sqlite::Database::Open(path_);
+  ASSERT_TRUE(other.ok());
+  auto lock = sqlite::Transaction::Begin(**other);
+  ASSERT_TRUE(lock.ok());
+
+  constexpr size_t kCap = 256u << 10;
+  constexpr int kEvents = 5000;  // ≈ 10 MB of messages: 40 × the bound
+  RunLogSink sink(*store_, run_, {.flush_interval = std::chrono::milliseconds(5), .max_queued_bytes = kCap});
+  std::atomic<int> emitted{0};
+  std::thread plugin([&] {
+    for (int i = 1; i <= kEvents; ++i) {
+      ProgressEvent e;
+      e.seq = static_cast<uint64_t>(i);
+      e.type = i == 1 ? EventType::kStarted : i == kEvents ? EventType::kCompleted : EventType::kProgress;
+      e.timestamp = At(i);
+      e.run_id = run_.run_id;
+      e.message = std::string(2000, 'x');
+      sink.OnEvent(e);
+      emitted = i;
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (sink.push_backs() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GT(sink.push_backs(), 0u) << "the run was never held back";
+  const int held_at = emitted.load();
+  EXPECT_LT(held_at, kEvents / 4) << "the run went on while nothing could be written";
+  EXPECT_TRUE(lock->Commit().ok());
+  plugin.join();
+
+  EXPECT_LE(sink.peak_queued_bytes(), kCap + 4096) << "the queue held more than its bound (plus one event)";
+  auto events = store_->Events(run_.run_id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), static_cast<size_t>(kEvents)) << "nothing is dropped";
+  for (size_t i = 0; i < events->size(); ++i) ASSERT_EQ((*events)[i].seq, i + 1);
+  EXPECT_EQ(Stored().status, RunState::kCompleted);
+}
+
 TEST_F(RunLogSinkTest, ALiveViewerIsShownOnlyWhatTheLogKeeps) {
   // No run row yet: every batch fails, so nothing may reach the viewer.
   testing::RecordingSink viewer;
