@@ -86,6 +86,7 @@ TEST(StoreLockTest, HealthAndStatusAnswerWhileAnotherProcessHoldsTheWriteLockAnd
 
   sqlite3* outside = nullptr;
   ASSERT_EQ(sqlite3_open_v2(db_path.c_str(), &outside, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(outside, 20000);  // the server's writer may hold the lock for a moment
   ASSERT_EQ(sqlite3_exec(outside, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(outside);
 
   GetFast(server, "/api/strategies/runs/" + running + "/status");
