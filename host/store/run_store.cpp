@@ -277,9 +277,65 @@ int64_t OffsetOrZero(int64_t offset) { return offset < 0 ? 0 : offset; }
 
 // ---- RunStore ---------------------------------------------------------------------------
 
-RunStore::RunStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+/// One read-only connection lent to one thread; handed back to the pool when the lease ends.
+class RunStore::ReaderLease {
+ public:
+  ReaderLease(RunStore* store, std::unique_ptr<Database> db) : store_(store), db_(std::move(db)) {}
+  ~ReaderLease() {
+    if (db_ != nullptr) store_->ReturnReader(std::move(db_));
+  }
+  ReaderLease(ReaderLease&& other) noexcept : store_(other.store_), db_(std::move(other.db_)) {}
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+
+  Database& db() const { return *db_; }
+
+ private:
+  RunStore* store_;
+  std::unique_ptr<Database> db_;
+};
+
+RunStore::RunStore(std::filesystem::path path, std::unique_ptr<sqlite::Database> db)
+    : path_(std::move(path)), db_(std::move(db)) {}
 
 RunStore::~RunStore() = default;
+
+Result<RunStore::ReaderLease> RunStore::BorrowReader() {
+  {
+    std::unique_lock lock(readers_mutex_);
+    reader_returned_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < kMaxReaders; });
+    if (!idle_readers_.empty()) {
+      auto reader = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(this, std::move(reader));
+    }
+    ++open_readers_;  // reserved; opened below, outside the lock
+  }
+  // Read-only: it never takes the write lock, so another connection's or process's write
+  // transaction never makes it wait (WAL). The writer already set the journal mode.
+  Database::Options options;
+  options.flags = SQLITE_OPEN_READONLY;
+  options.wal = false;
+  auto reader = Database::Open(path_, options);
+  if (!reader) {
+    {
+      std::lock_guard lock(readers_mutex_);
+      --open_readers_;
+    }
+    reader_returned_.notify_one();
+    return WithContext(reader.status(), "open reader");
+  }
+  return ReaderLease(this, std::move(*reader));
+}
+
+void RunStore::ReturnReader(std::unique_ptr<sqlite::Database> reader) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    idle_readers_.push_back(std::move(reader));
+  }
+  reader_returned_.notify_one();
+}
 
 Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& path) {
   if (path.has_parent_path()) {
@@ -289,7 +345,7 @@ Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& pa
   }
   auto db = Database::Open(path);
   if (!db) return db.status();
-  std::unique_ptr<RunStore> store(new RunStore(std::move(*db)));
+  std::unique_ptr<RunStore> store(new RunStore(path, std::move(*db)));
   if (auto status = store->Migrate(); !status.ok()) return WithContext(status, "database " + path.string());
   return store;
 }
@@ -502,8 +558,9 @@ Status RunStore::AppendBatch(const RunRecord& run, std::span<const ProgressEvent
 }
 
 Result<std::optional<RunRecord>> RunStore::GetRun(const std::string& run_id) {
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run WHERE run_id = ?1");
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run WHERE run_id = ?1");
   if (!select) return select.status();
   (*select)->Bind(1, run_id);
   auto row = (*select)->Step();
@@ -516,10 +573,11 @@ Result<std::optional<RunRecord>> RunStore::GetRun(const std::string& run_id) {
 
 Result<std::string> RunStore::ResolveRunId(std::string_view id_or_prefix) {
   if (id_or_prefix.empty()) return InvalidArgument("a run id is required", "run_id");
-  std::lock_guard lock(mutex_);
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
   // The primary key's index answers a range scan: ids >= prefix and < prefix + U+10FFFF's
   // first byte (ids are ASCII, so no stored id sorts past it while sharing the prefix).
-  auto select = db_->PrepareCached(
+  auto select = reader->db().PrepareCached(
       "SELECT run_id FROM strategy_run WHERE run_id >= ?1 AND run_id < ?1 || char(1114111) "
       "ORDER BY run_id = ?1 DESC, created_at DESC LIMIT 11");
   if (!select) return select.status();
@@ -540,8 +598,9 @@ Result<std::string> RunStore::ResolveRunId(std::string_view id_or_prefix) {
 }
 
 Result<std::vector<RunRecord>> RunStore::ListRuns(const RunFilter& filter) {
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run" +
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run" +
                                    RunFilterWhere(filter) +
                                    " ORDER BY created_at DESC, rowid DESC LIMIT :limit OFFSET :offset");
   if (!select) return select.status();
@@ -553,8 +612,9 @@ Result<std::vector<RunRecord>> RunStore::ListRuns(const RunFilter& filter) {
 }
 
 Result<int64_t> RunStore::CountRuns(const RunFilter& filter) {
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached("SELECT count(*) FROM strategy_run" + RunFilterWhere(filter));
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached("SELECT count(*) FROM strategy_run" + RunFilterWhere(filter));
   if (!select) return select.status();
   BindRunFilter(**select, filter);
   auto row = (*select)->Step();
@@ -564,8 +624,9 @@ Result<int64_t> RunStore::CountRuns(const RunFilter& filter) {
 
 Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uint64_t after_seq, int64_t limit,
                                                   size_t max_bytes) {
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached(
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached(
       "SELECT seq, event_type, json FROM run_event WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
   if (!select) return select.status();
   const auto after = static_cast<int64_t>(std::min<uint64_t>(after_seq, std::numeric_limits<int64_t>::max()));
@@ -581,8 +642,9 @@ Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uin
 }
 
 Result<uint64_t> RunStore::LastSeq(const std::string& run_id) {
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached("SELECT coalesce(max(seq), 0) FROM run_event WHERE run_id = ?1");
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached("SELECT coalesce(max(seq), 0) FROM run_event WHERE run_id = ?1");
   if (!select) return select.status();
   (*select)->Bind(1, run_id);
   auto row = (*select)->Step();
@@ -608,8 +670,9 @@ Result<std::vector<ResultRow>> RunStore::Results(const std::string& run_id, cons
     order = "json_extract(metrics_json, :metric) IS NULL, json_extract(metrics_json, :metric)" + std::string(dir) +
             ", ticker";
   }
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached(
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached(
       "SELECT ticker, score, passed, metrics_json, reasons_json FROM strategy_result WHERE run_id = :run_id" +
       std::string(query.passed_only ? " AND passed = 1" : "") + " ORDER BY " + order +
       " LIMIT :limit OFFSET :offset");
@@ -634,8 +697,9 @@ Result<std::vector<ResultRow>> RunStore::Results(const std::string& run_id, cons
 }
 
 Result<int64_t> RunStore::CountResults(const std::string& run_id, bool passed_only) {
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached("SELECT count(*) FROM strategy_result WHERE run_id = ?1" +
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached("SELECT count(*) FROM strategy_result WHERE run_id = ?1" +
                                    std::string(passed_only ? " AND passed = 1" : ""));
   if (!select) return select.status();
   (*select)->Bind(1, run_id);
@@ -650,8 +714,9 @@ Result<std::vector<RunRecord>> RunStore::RunsInStates(std::span<const RunState> 
   for (size_t i = 0; i < states.size(); ++i) {
     placeholders += (i == 0 ? "?" : ", ?") + std::to_string(i + 1);
   }
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run WHERE status IN (" +
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run WHERE status IN (" +
                                    placeholders + ") ORDER BY created_at, rowid");
   if (!select) return select.status();
   for (size_t i = 0; i < states.size(); ++i) (*select)->Bind(static_cast<int>(i + 1), RunStateName(states[i]));
@@ -662,8 +727,9 @@ Result<std::vector<RunRecord>> RunStore::RunsInStates(std::span<const RunState> 
 
 Result<std::optional<double>> RunStore::AverageDurationSeconds(const std::string& strategy_code, int n) {
   if (n <= 0) return std::optional<double>();
-  std::lock_guard lock(mutex_);
-  auto select = db_->PrepareCached(
+  auto reader = BorrowReader();
+  if (!reader) return reader.status();
+  auto select = reader->db().PrepareCached(
       "SELECT started_at, finished_at FROM strategy_run WHERE strategy_code = ?1 AND status = 'completed' "
       "AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?2");
   if (!select) return select.status();

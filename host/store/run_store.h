@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -70,13 +71,23 @@ inline constexpr int kRunStoreSchemaVersion = 2;
 
 /// The durable log of runs, their events and their per-ticker results.
 ///
-/// Thread-safe: one connection behind a mutex. Several processes may write the same file
-/// at once (a CLI run while the server runs): a locked database is waited for and
-/// retried (up to sqlite::kBusyRetryLimit), so nothing is lost; only a database locked for
-/// longer than that yields kResourceExhausted. Every method reports failures as a Status
+/// Thread-safe. Writes (CreateRun, UpdateRun, Append*, ClaimRun) go through one writer
+/// connection behind a write mutex, one at a time. Reads (GetRun … AverageDurationSeconds)
+/// never take that mutex: each borrows one of up to kMaxReaders read-only connections
+/// (opened on first need, each used by one thread at a time), so a read runs beside a
+/// write, beside other reads and beside another process's open write transaction (WAL).
+/// A read sees every write committed before it started, by this process or another.
+/// Several processes may write the same file at once (a CLI run while the server runs): a
+/// locked database is waited for and retried (up to sqlite::kBusyRetryLimit), so nothing is
+/// lost; only a database locked for longer than that yields kResourceExhausted. While
+/// writers wait, reads still answer at once. Every method reports failures as a Status
 /// carrying SQLite's message; none throws.
 class RunStore {
  public:
+  /// How many read-only connections a store keeps at most; a read beyond that waits for
+  /// one to come back.
+  static constexpr size_t kMaxReaders = 4;
+
   /// Opens or creates the database at `path` (creating parent folders), enables WAL and
   /// applies pending migrations, each in its own transaction. A database written by a
   /// newer stratrun is refused with kUnsupported: "database schema version N is newer than
@@ -143,15 +154,26 @@ class RunStore {
   Result<std::optional<double>> AverageDurationSeconds(const std::string& strategy_code, int n = 10);
 
  private:
-  explicit RunStore(std::unique_ptr<sqlite::Database> db);
+  class ReaderLease;
+
+  RunStore(std::filesystem::path path, std::unique_ptr<sqlite::Database> db);
 
   Status Migrate();
   Status WriteRun(const RunRecord& run);  // UPDATE; callers hold mutex_
   Status WriteEvents(std::span<const ProgressEvent> events);
   Status WriteResults(const std::string& run_id, std::span<const ResultRow> rows);
+  /// A read-only connection for this thread until the lease ends; waits while all
+  /// kMaxReaders are lent out.
+  Result<ReaderLease> BorrowReader();
+  void ReturnReader(std::unique_ptr<sqlite::Database> reader);
 
-  std::mutex mutex_;
+  const std::filesystem::path path_;
+  std::mutex mutex_;  // the writer: db_ and its statement cache
   std::unique_ptr<sqlite::Database> db_;
+  std::mutex readers_mutex_;  // idle_readers_, open_readers_
+  std::condition_variable reader_returned_;
+  std::vector<std::unique_ptr<sqlite::Database>> idle_readers_;
+  size_t open_readers_ = 0;  // idle or lent out
 };
 
 }  // namespace stratrun

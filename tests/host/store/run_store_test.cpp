@@ -666,6 +666,135 @@ TEST(RunStoreMultiProcessTest, TwoProcessesWritingOneFileAtOnceLoseNothing) {
   EXPECT_EQ(complete, 400);
 }
 
+// ---- another process holding the write lock ---------------------------------------------
+
+/// Another process's connection (as `sqlite3 runs.db` with `BEGIN IMMEDIATE`) holding the
+/// write lock, with one uncommitted run, until Release().
+class OutsideWriteLock {
+ public:
+  explicit OutsideWriteLock(const fs::path& path) {
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    EXPECT_EQ(sqlite3_exec(db_,
+                           "INSERT INTO strategy_run (run_id, strategy_code, status, created_at) "
+                           "VALUES ('outside', 'x', 'queued', '2026-01-15T10:30:00.123Z')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db_);
+  }
+  ~OutsideWriteLock() {
+    Release();
+    sqlite3_close_v2(db_);
+  }
+  void Release() {
+    if (!held_) return;
+    held_ = false;
+    EXPECT_EQ(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool held_ = true;
+};
+
+/// Far below sqlite::kBusyRetryLimit and the connections' busy timeout: an answer this
+/// fast did not wait for the lock.
+constexpr auto kReadDeadline = std::chrono::seconds(2);
+
+template <typename Read>
+std::chrono::steady_clock::duration Timed(Read read) {
+  const auto start = std::chrono::steady_clock::now();
+  read();
+  return std::chrono::steady_clock::now() - start;
+}
+
+TEST_F(RunStoreTest, ReadsAnswerAtOnceWhileAnotherProcessHoldsTheWriteLockAndWritesWaitForIt) {
+  ASSERT_TRUE(store().CreateRun(MakeRun("r1")).ok());
+  std::vector<ProgressEvent> first = {MakeEvent("r1", 1), MakeEvent("r1", 2)};
+  ASSERT_TRUE(store().AppendEvents(first).ok());
+
+  OutsideWriteLock lock(path_);
+  // A writer waits for the lock while holding the store's write mutex.
+  std::atomic<bool> writing{false};
+  std::atomic<bool> written{false};
+  Status write_status;
+  std::thread writer([&] {
+    writing = true;
+    write_status = store().CreateRun(MakeRun("r2"));
+    std::vector<ProgressEvent> events;
+    for (uint64_t seq = 1; seq <= 50 && write_status.ok(); ++seq) events.push_back(MakeEvent("r2", seq));
+    if (write_status.ok()) write_status = store().AppendEvents(events);
+    std::vector<ProgressEvent> more = {MakeEvent("r1", 3)};
+    if (write_status.ok()) write_status = store().AppendEvents(more);
+    written = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!writing && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_TRUE(writing);
+
+  // Several rounds, so that most of them run while the writer is inside CreateRun.
+  for (int round = 0; round < 20; ++round) {
+    EXPECT_LT(Timed([&] {
+                auto run = store().GetRun("r1");
+                ASSERT_TRUE(run.ok()) << run.status().message();
+                EXPECT_TRUE(run->has_value());
+              }),
+              kReadDeadline);
+    EXPECT_LT(Timed([&] {
+                auto events = store().Events("r1");
+                ASSERT_TRUE(events.ok()) << events.status().message();
+                EXPECT_EQ(events->size(), 2u);  // r1's third event waits behind the lock
+              }),
+              kReadDeadline);
+    EXPECT_LT(Timed([&] {
+                auto last = store().LastSeq("r1");
+                ASSERT_TRUE(last.ok());
+                EXPECT_EQ(*last, 2u);
+                EXPECT_EQ(*store().ResolveRunId("r1"), "r1");
+                EXPECT_EQ(*store().CountRuns({}), 1);  // neither r2 nor the uncommitted outside run
+                EXPECT_EQ(store().ListRuns({})->size(), 1u);
+                EXPECT_TRUE(store().Results("r1", {}).ok());
+                EXPECT_EQ(*store().CountResults("r1", false), 0);
+              }),
+              kReadDeadline);
+  }
+  EXPECT_FALSE(written);  // the write is still waiting for the lock
+
+  lock.Release();
+  writer.join();
+  ASSERT_TRUE(write_status.ok()) << write_status.message();
+  // Nothing written meanwhile was lost, and every committed write is seen at once.
+  EXPECT_TRUE(store().GetRun("r2")->has_value());
+  EXPECT_TRUE(store().GetRun("outside")->has_value());
+  EXPECT_EQ(store().Events("r2")->size(), 50u);
+  EXPECT_EQ(*store().LastSeq("r2"), 50u);
+  EXPECT_EQ(store().Events("r1")->size(), 3u);
+  EXPECT_EQ(*store().CountRuns({}), 3);
+}
+
+TEST_F(RunStoreTest, ManyThreadsReadingAndWritingAtOnceSeeEveryCommittedWrite) {
+  // More readers than the pool holds, and each write read back at once by its writer.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < static_cast<int>(RunStore::kMaxReaders) + 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (!store().CreateRun(MakeRun(id)).ok()) ++failures;
+        std::vector<ProgressEvent> events = {MakeEvent(id, 1)};
+        if (!store().AppendEvents(events).ok()) ++failures;
+        auto run = store().GetRun(id);
+        if (!run.ok() || !run->has_value()) ++failures;
+        auto stored = store().Events(id);
+        if (!stored.ok() || stored->size() != 1) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(*store().CountRuns({}), static_cast<int64_t>((RunStore::kMaxReaders + 3) * 20));
+}
+
 // ---- the SQLite layer ------------------------------------------------------------------------
 
 class SqliteTest : public ::testing::Test {
