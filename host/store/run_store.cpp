@@ -347,6 +347,9 @@ Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& pa
   if (!db) return db.status();
   std::unique_ptr<RunStore> store(new RunStore(path, std::move(*db)));
   if (auto status = store->Migrate(); !status.ok()) return WithContext(status, "database " + path.string());
+  // One reader from the start, so reads go on where no new connection can be opened
+  // (out of file descriptors) as they did before the store had readers.
+  if (auto reader = store->BorrowReader(); !reader) return WithContext(reader.status(), "database " + path.string());
   return store;
 }
 
