@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -112,11 +114,25 @@ std::string DescribeEnd(int status) {
 
 int ExitCodeOf(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
+/// Set by ServerExit: the exit about to happen is the server's own.
+std::atomic<bool> g_exiting_on_purpose{false};
+
+/// Runs first among the exit handlers (registered last, once serving): an exit the server
+/// did not decide (a plugin's exit()) ends the process at once with its code, before any
+/// static object is destroyed under the threads still working.
+void EndAtOnceUnlessOnPurpose(int status, void*) {
+  if (!g_exiting_on_purpose.load()) _exit(status);
+}
+
 }  // namespace
 
-void NotifySupervisorServing() noexcept { Tell(&kServing, 1); }
+void NotifySupervisorServing() noexcept {
+  Tell(&kServing, 1);
+  on_exit(EndAtOnceUnlessOnPurpose, nullptr);
+}
 
 int ServerExit(int exit_code) noexcept {
+  g_exiting_on_purpose.store(true);
   const char bytes[] = {kExiting, static_cast<char>(exit_code)};
   Tell(bytes, sizeof bytes);
   return exit_code;

@@ -40,7 +40,9 @@ inline constexpr std::chrono::seconds kCrashWindow{60};
 std::optional<int> Supervise(const std::string& host, uint16_t& port);
 
 /// In a supervised server: tells the supervisor that the server is serving (its start
-/// succeeded). A no-op in a process Supervise did not start. Thread-safe, never throws.
+/// succeeded). From then on, in any server, an exit not announced by ServerExit (a
+/// plugin's exit()) ends the process at once with its code (_exit): no static object is
+/// destroyed while other threads still use it. Call once; never throws.
 void NotifySupervisorServing() noexcept;
 
 /// In a supervised server: tells the supervisor that the process is about to exit with

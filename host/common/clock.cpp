@@ -12,8 +12,10 @@ class SystemClock final : public Clock {
 }  // namespace
 
 const Clock& Clock::System() {
-  static const SystemClock clock;
-  return clock;
+  // Never destroyed: threads still running while the process exits (a plugin calling
+  // exit()) keep reading the clock after static destructors have run.
+  static const SystemClock* const clock = new SystemClock;
+  return *clock;
 }
 
 }  // namespace stratrun

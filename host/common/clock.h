@@ -15,7 +15,7 @@ class Clock {
   /// Monotonic time: rates, elapsed times, estimates.
   virtual std::chrono::steady_clock::time_point Steady() const = 0;
 
-  /// The real clocks. Thread-safe; lives for the whole program.
+  /// The real clocks. Thread-safe; never destroyed, so threads still running at exit may use it.
   static const Clock& System();
 };
 
