@@ -15,7 +15,7 @@
 //
 // Estimated start times (SubmitResult, QueueEntry) come from a list-scheduling model:
 //   - a strategy's expected duration is the average (finished − started) of its last 10
-//     completed runs (RunStore::AverageDurationSeconds), cached per strategy and refreshed
+//     completed runs (RunLog::AverageDurationSeconds), cached per strategy and refreshed
 //     on each Submit/Requeue of it and after each run of it;
 //   - each of the max_concurrent slots frees up at: now for an idle slot; for a running
 //     run, now + max(0, expected duration − time it has run so far);

@@ -38,7 +38,7 @@ bool IsOrphaned(const RunRecord& run);
 /// finished_at = now, result_count and passed_count as counted from the results logged,
 /// and a terminal `error` event appended (seq = LastSeq + 1, also given
 /// to `live` when set) so replays and history show how they ended. Each run is first
-/// claimed (RunStore::ClaimRun), so when two processes recover at once only one ends it.
+/// claimed (RunClaims::ClaimRun), so when two processes recover at once only one ends it.
 /// Returns the ids of the runs ended, in created_at order. Never throws; store failures
 /// are logged ("exec") and the run is left for the next sweep.
 std::vector<std::string> EndOrphanedRuns(RunStore& store, ProgressSink* live = nullptr);

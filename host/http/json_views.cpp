@@ -178,14 +178,16 @@ std::string RunEventsJson(const std::string& run_id, RunState status, const std:
   return json;
 }
 
-std::string RunResultsJson(const std::string& run_id, RunState status, int64_t total, const std::vector<ResultRow>& rows) {
+std::string RunResultsJson(const std::string& run_id, RunState status, int64_t total, const std::vector<ResultRow>& rows,
+                           bool more) {
   std::string json = "{\"run_id\":" + JsonString(run_id) + ",\"status\":" + JsonString(RunStateName(status)) +
                      ",\"total\":" + std::to_string(total) + ",\"results\":[";
   for (size_t i = 0; i < rows.size(); ++i) {
     if (i) json += ',';
     json += ToJson(rows[i]);
   }
-  json += "]}";
+  json += "],\"more\":";
+  json += more ? "true}" : "false}";
   return json;
 }
 

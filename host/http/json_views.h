@@ -40,8 +40,9 @@ std::string RunStatusJson(const RunRecord& run, std::optional<int64_t> position_
 /// GET …/runs/{id}/events: the stored events' JSON, in order; `more`: the log goes on after them.
 std::string RunEventsJson(const std::string& run_id, RunState status, const std::vector<StoredEvent>& events,
                           bool more);
-/// GET …/runs/{id}/results (format=json).
-std::string RunResultsJson(const std::string& run_id, RunState status, int64_t total, const std::vector<ResultRow>& rows);
+/// GET …/runs/{id}/results (format=json); `more`: rows of the query follow this page.
+std::string RunResultsJson(const std::string& run_id, RunState status, int64_t total, const std::vector<ResultRow>& rows,
+                           bool more);
 /// POST /api/strategies/execute (202): the run id, status, queue position, estimated
 /// start and the SSE endpoint to follow it on.
 std::string SubmittedJson(const SubmitResult& submitted);

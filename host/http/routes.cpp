@@ -37,8 +37,10 @@ namespace {
 
 constexpr size_t kMaxCodeLength = 64;
 constexpr int64_t kMaxExecutionTime = 7 * 24 * 3600;
-/// The most event JSON one GET …/events page carries (a page ends early rather than grow).
-constexpr size_t kMaxEventsResponseBytes = 8u << 20;
+/// The most one GET …/events or …/results page carries (a page ends early rather than grow).
+constexpr size_t kMaxResponseBytes = 8u << 20;
+/// The largest CSV export; a larger one is refused, naming limit and offset to export it in parts.
+constexpr size_t kMaxCsvExportBytes = 64u << 20;
 
 class Routes {
  public:
@@ -314,14 +316,14 @@ class Routes {
       *after = std::max<int64_t>(0, static_cast<int64_t>(*last) - *tail);
       *limit = *tail;
     }
-    // A page holds at most kMaxEventsResponseBytes of events (at least one): "more" says
+    // A page holds at most kMaxResponseBytes of events (at least one): "more" says
     // the log goes on after its last event, to be read with ?after=<its seq>.
-    auto events = svc_.store.Events(run_id, static_cast<uint64_t>(*after), *limit, kMaxEventsResponseBytes);
+    auto events = svc_.store.Events(run_id, static_cast<uint64_t>(*after), *limit, kMaxResponseBytes);
     if (!events) return SendStatus(response, events.status());
     if (*tail > 0 && !events->empty() && events->back().seq < *last) {
       // The tail did not fit: as many of the newest events as did.
       const auto fits = static_cast<int64_t>(events->size());
-      events = svc_.store.Events(run_id, *last - static_cast<uint64_t>(fits), fits, kMaxEventsResponseBytes);
+      events = svc_.store.Events(run_id, *last - static_cast<uint64_t>(fits), fits, kMaxResponseBytes);
       if (!events) return SendStatus(response, events.status());
     }
     const bool more = !events->empty() && events->back().seq < *last;
@@ -353,15 +355,27 @@ class Routes {
     if (!offset) return SendStatus(response, offset.status());
     query.limit = *limit;
     query.offset = *offset;
+    // A JSON page holds at most kMaxResponseBytes of rows (at least one; "more" says
+    // others follow); a CSV export is whole or refused, never cut short.
+    query.max_bytes = format == "csv" ? kMaxCsvExportBytes : kMaxResponseBytes;
     auto rows = svc_.store.Results(run_id, query);
     if (!rows) return SendStatus(response, rows.status());
+    auto total = svc_.store.CountResults(run_id, query.passed_only);
+    if (!total) return SendStatus(response, total.status());
+    const bool more = *offset + static_cast<int64_t>(rows->size()) < *total;
     if (format == "csv") {
+      size_t bytes = 0;
+      for (const ResultRow& row : *rows) bytes += MemoryBytes(row);
+      if (bytes >= query.max_bytes) {  // the read stopped at the cap
+        return SendStatus(response, InvalidArgument("the export is larger than " + std::to_string(kMaxCsvExportBytes >> 20) +
+                                                        " MiB: export it in parts with limit and offset (the first " +
+                                                        std::to_string(rows->size()) + " rows fit)",
+                                                    "limit"));
+      }
       SetHeader(response, "Content-Disposition", "attachment; filename=\"" + run->strategy_code + "-" + run_id.substr(0, 8) + ".csv\"");
       return SendText(response, Code::Ok, ResultsToCsv(*rows), "text/csv; charset=utf-8");
     }
-    auto total = svc_.store.CountResults(run_id, query.passed_only);
-    if (!total) return SendStatus(response, total.status());
-    SendJson(response, Code::Ok, RunResultsJson(run_id, run->status, *total, *rows));
+    SendJson(response, Code::Ok, RunResultsJson(run_id, run->status, *total, *rows, more));
   }
 
   void Cancel(ResponseWriter& response, const std::string& run_id) {

@@ -400,7 +400,7 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
       } else if (now < sub.next_poll && !final) {
         due(sub.next_poll);
       } else {
-        StoreReplay& replay = replays.try_emplace(sub.run_id, store_, format_, sub.run_id).first->second;
+        StoreReplay& replay = replays.try_emplace(sub.run_id, store_, store_, format_, sub.run_id).first->second;
         const StoreReplay::Step step = replay.Read(sub.sent_seq, budget - std::min(budget, text.size()));
         text += step.text;
         sub.sent_seq = step.sent_seq;

@@ -23,7 +23,7 @@ void LifecycleViews::TakeEvent(const ProgressEvent& event) {
   if (it == views_.end()) {
     // First sight of the run without a lifecycle change: start from its stored row.
     View fresh;
-    auto stored = store_.GetRun(event.run_id);
+    auto stored = runs_.GetRun(event.run_id);
     if (stored && *stored) {
       fresh.record = std::move(**stored);
     } else {

@@ -13,7 +13,7 @@
 
 #include "live/frame_format.h"
 #include "progress/run_record.h"
-#include "store/run_store.h"
+#include "store/run_log.h"
 
 namespace stratrun {
 
@@ -25,8 +25,8 @@ class LifecycleViews {
  public:
   using SteadyTime = std::chrono::steady_clock::time_point;
 
-  /// `store` (for the row of a run first seen through an event) and `format` must outlive it.
-  LifecycleViews(RunStore& store, const FrameFormat& format) : store_(store), format_(format) {}
+  /// `runs` (for the row of a run first seen through an event) and `format` must outlive it.
+  LifecycleViews(RunLog& runs, const FrameFormat& format) : runs_(runs), format_(format) {}
 
   /// A committed event of a run.
   void TakeEvent(const ProgressEvent& event);
@@ -48,7 +48,7 @@ class LifecycleViews {
   };
   std::string Frame(const RunRecord& run) const;
 
-  RunStore& store_;
+  RunLog& runs_;
   const FrameFormat& format_;
   std::unordered_map<std::string, View> views_;
 };

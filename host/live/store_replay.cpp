@@ -13,7 +13,7 @@ constexpr int64_t kReplayChunkEvents = 1024;
 
 uint64_t StoreReplay::last_seq() {
   if (!last_seq_) {
-    auto last = store_.LastSeq(run_id_);
+    auto last = events_.LastSeq(run_id_);
     if (!last) Logger("sse")->error("run {}: can not read the store: {}", run_id_, last.status().message());
     last_seq_ = last ? *last : 0;
   }
@@ -22,7 +22,7 @@ uint64_t StoreReplay::last_seq() {
 
 bool StoreReplay::finished() {
   if (!finished_) {
-    auto run = store_.GetRun(run_id_);
+    auto run = runs_.GetRun(run_id_);
     if (!run) Logger("sse")->error("run {}: can not read the store: {}", run_id_, run.status().message());
     finished_ = run && (!*run || IsFinished((*run)->status));
   }
@@ -33,7 +33,7 @@ StoreReplay::Step StoreReplay::Read(uint64_t sent_seq, size_t budget) {
   Step step;
   step.sent_seq = sent_seq;
   if (last_seq() <= sent_seq) return step;
-  auto events = store_.Events(run_id_, sent_seq, kReplayChunkEvents, budget);
+  auto events = events_.Events(run_id_, sent_seq, kReplayChunkEvents, budget);
   if (!events) {
     Logger("sse")->error("run {}: can not read the store: {}", run_id_, events.status().message());
     return step;

@@ -9,7 +9,8 @@
 #include <string>
 
 #include "live/frame_format.h"
-#include "store/run_store.h"
+#include "store/event_log.h"
+#include "store/run_log.h"
 
 namespace stratrun {
 
@@ -17,9 +18,9 @@ namespace stratrun {
 /// at most once a round.
 class StoreReplay {
  public:
-  /// `store` and `format` must outlive it.
-  StoreReplay(RunStore& store, const FrameFormat& format, std::string run_id)
-      : store_(store), format_(format), run_id_(std::move(run_id)) {}
+  /// `runs`, `events` and `format` must outlive it.
+  StoreReplay(RunLog& runs, EventLog& events, const FrameFormat& format, std::string run_id)
+      : runs_(runs), events_(events), format_(format), run_id_(std::move(run_id)) {}
 
   struct Step {
     std::string text;       // frames of the events after `sent_seq`, in seq order
@@ -36,7 +37,8 @@ class StoreReplay {
   bool finished();
 
  private:
-  RunStore& store_;
+  RunLog& runs_;
+  EventLog& events_;
   const FrameFormat& format_;
   const std::string run_id_;
   std::optional<uint64_t> last_seq_;

@@ -150,4 +150,18 @@ std::string ToJson(const ResultRow& row) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+size_t MemoryBytes(const ProgressEvent& event) {
+  size_t bytes = sizeof event + event.run_id.size() + event.stage.size() + event.current_item.size() +
+                 event.message.size() + event.error_code.size();
+  for (const auto& metric : event.metrics) bytes += sizeof metric + metric.first.size();
+  return bytes;
+}
+
+size_t MemoryBytes(const ResultRow& row) {
+  size_t bytes = sizeof row + row.ticker.size();
+  for (const auto& metric : row.metrics) bytes += sizeof metric + metric.first.size();
+  for (const auto& reason : row.reasons) bytes += sizeof reason + reason.size();
+  return bytes;
+}
+
 }  // namespace stratrun

@@ -64,4 +64,9 @@ struct ResultRow {
 /// {"ticker":"AAPL","score":85,"passed":true,"metrics":{…},"reasons":[…]}
 std::string ToJson(const ResultRow& row);
 
+/// About how much memory an event or a row holds (its structs and texts): what bounds on
+/// queues and pages in bytes count.
+size_t MemoryBytes(const ProgressEvent& event);
+size_t MemoryBytes(const ResultRow& row);
+
 }  // namespace stratrun

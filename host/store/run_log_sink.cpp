@@ -32,20 +32,6 @@ RunLogSinkOptions Sane(RunLogSinkOptions options) {
 }
 
 /// What an item holds in memory, near enough for a bound.
-size_t BytesOf(const ProgressEvent& e) {
-  size_t bytes = sizeof e + e.run_id.size() + e.stage.size() + e.current_item.size() + e.message.size() +
-                 e.error_code.size();
-  for (const auto& metric : e.metrics) bytes += sizeof metric + metric.first.size();
-  return bytes;
-}
-
-size_t BytesOf(const ResultRow& row) {
-  size_t bytes = sizeof row + row.ticker.size();
-  for (const auto& metric : row.metrics) bytes += sizeof metric + metric.first.size();
-  for (const auto& reason : row.reasons) bytes += sizeof reason + reason.size();
-  return bytes;
-}
-
 }  // namespace
 
 RunLogSink::RunLogSink(RunStore& store, RunRecord run, Options options, ProgressSink* committed)
@@ -78,7 +64,7 @@ void RunLogSink::OnEvent(const ProgressEvent& event) noexcept {
     const bool full = events_.size() + rows_.size() == options_.batch_size;
     if (first) flush_wanted_ = std::max(flush_wanted_, received_);  // show "running" promptly
     if (was_idle || full) wake_writer_.notify_one();
-    Queued(lock, BytesOf(event));
+    Queued(lock, MemoryBytes(event));
   } catch (const std::exception& e) {
     Logger("store")->error("run {}: could not queue event {}: {}", run_id_, event.seq, e.what());
     return;
@@ -102,7 +88,7 @@ void RunLogSink::OnResult(const std::string& run_id, const ResultRow& row) noexc
     ++received_;
     const bool full = events_.size() + rows_.size() == options_.batch_size;
     if (was_idle || full) wake_writer_.notify_one();
-    Queued(lock, BytesOf(row));
+    Queued(lock, MemoryBytes(row));
   } catch (const std::exception& e) {
     Logger("store")->error("run {}: could not queue result {}: {}", run_id_, row.ticker, e.what());
   }

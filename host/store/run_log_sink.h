@@ -78,7 +78,7 @@ class RunLogSink : public ProgressSink {
  public:
   using Options = RunLogSinkOptions;
 
-  /// `run` must already be stored (RunStore::CreateRun); `store` and `committed` (may be
+  /// `run` must already be stored (RunLog::CreateRun); `store` and `committed` (may be
   /// null) must outlive the sink.
   RunLogSink(RunStore& store, RunRecord run, Options options = {}, ProgressSink* committed = nullptr);
   /// Flushes (see Flush) and stops the writer.

@@ -136,7 +136,7 @@ class CachedStatement {
 };
 
 /// One SQLite connection, closed on destruction. Not thread-safe: callers serialise use
-/// (RunStore holds a mutex). Never share a connection across fork().
+/// (SqliteRunStore holds a mutex). Never share a connection across fork().
 class Database {
  public:
   struct Options {

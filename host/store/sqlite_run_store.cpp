@@ -1,4 +1,4 @@
-#include "store/run_store.h"
+#include "store/sqlite_run_store.h"
 
 #include <array>
 #include <cmath>
@@ -275,12 +275,12 @@ int64_t OffsetOrZero(int64_t offset) { return offset < 0 ? 0 : offset; }
 
 }  // namespace
 
-// ---- RunStore ---------------------------------------------------------------------------
+// ---- SqliteRunStore ---------------------------------------------------------------------------
 
 /// One read-only connection lent to one thread; handed back to the pool when the lease ends.
-class RunStore::ReaderLease {
+class SqliteRunStore::ReaderLease {
  public:
-  ReaderLease(RunStore* store, std::unique_ptr<Database> db) : store_(store), db_(std::move(db)) {}
+  ReaderLease(SqliteRunStore* store, std::unique_ptr<Database> db) : store_(store), db_(std::move(db)) {}
   ~ReaderLease() {
     if (db_ != nullptr) store_->ReturnReader(std::move(db_));
   }
@@ -292,16 +292,16 @@ class RunStore::ReaderLease {
   Database& db() const { return *db_; }
 
  private:
-  RunStore* store_;
+  SqliteRunStore* store_;
   std::unique_ptr<Database> db_;
 };
 
-RunStore::RunStore(std::filesystem::path path, std::unique_ptr<sqlite::Database> db)
+SqliteRunStore::SqliteRunStore(std::filesystem::path path, std::unique_ptr<sqlite::Database> db)
     : path_(std::move(path)), db_(std::move(db)) {}
 
-RunStore::~RunStore() = default;
+SqliteRunStore::~SqliteRunStore() = default;
 
-Result<RunStore::ReaderLease> RunStore::BorrowReader() {
+Result<SqliteRunStore::ReaderLease> SqliteRunStore::BorrowReader() {
   {
     std::unique_lock lock(readers_mutex_);
     reader_returned_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < kMaxReaders; });
@@ -329,7 +329,7 @@ Result<RunStore::ReaderLease> RunStore::BorrowReader() {
   return ReaderLease(this, std::move(*reader));
 }
 
-void RunStore::ReturnReader(std::unique_ptr<sqlite::Database> reader) {
+void SqliteRunStore::ReturnReader(std::unique_ptr<sqlite::Database> reader) {
   {
     std::lock_guard lock(readers_mutex_);
     idle_readers_.push_back(std::move(reader));
@@ -337,7 +337,7 @@ void RunStore::ReturnReader(std::unique_ptr<sqlite::Database> reader) {
   reader_returned_.notify_one();
 }
 
-Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& path) {
+Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Open(const std::filesystem::path& path) {
   if (path.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
@@ -345,7 +345,7 @@ Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& pa
   }
   auto db = Database::Open(path);
   if (!db) return db.status();
-  std::unique_ptr<RunStore> store(new RunStore(path, std::move(*db)));
+  std::unique_ptr<SqliteRunStore> store(new SqliteRunStore(path, std::move(*db)));
   if (auto status = store->Migrate(); !status.ok()) return WithContext(status, "database " + path.string());
   // One reader from the start, so reads go on where no new connection can be opened
   // (out of file descriptors) as they did before the store had readers.
@@ -353,7 +353,7 @@ Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& pa
   return store;
 }
 
-Status RunStore::Migrate() {
+Status SqliteRunStore::Migrate() {
   std::lock_guard lock(mutex_);
   const auto read_version = [&]() -> Result<int> {
     auto pragma = db_->PrepareCached("PRAGMA user_version");
@@ -414,7 +414,7 @@ static void BindRun(sqlite::Statement& statement, const RunRecord& run) {
       .Bind(21, run.timeout_seconds);
 }
 
-Status RunStore::CreateRun(const RunRecord& run) {
+Status SqliteRunStore::CreateRun(const RunRecord& run) {
   if (auto status = ValidateRun(run); !status.ok()) return status;
   std::lock_guard lock(mutex_);
   auto insert = db_->PrepareCached(
@@ -431,7 +431,7 @@ Status RunStore::CreateRun(const RunRecord& run) {
   return Status::Ok();
 }
 
-Status RunStore::WriteRun(const RunRecord& run) {
+Status SqliteRunStore::WriteRun(const RunRecord& run) {
   auto update = db_->PrepareCached(
       "UPDATE strategy_run SET strategy_code = ?2, plugin_version = ?3, plugin_sha256 = ?4, parameters_json = ?5, "
       "status = ?6, priority = ?7, source = ?8, error_code = ?9, error_message = ?10, started_at = ?12, "
@@ -456,7 +456,7 @@ Status RunStore::WriteRun(const RunRecord& run) {
   return Status::Ok();
 }
 
-Result<bool> RunStore::ClaimRun(RunRecord& run, const std::string& new_owner) {
+Result<bool> SqliteRunStore::ClaimRun(RunRecord& run, const std::string& new_owner) {
   std::lock_guard lock(mutex_);
   auto update = db_->PrepareCached(
       "UPDATE strategy_run SET owner = ?3 WHERE run_id = ?1 AND owner = ?2 AND status = ?4");
@@ -468,13 +468,13 @@ Result<bool> RunStore::ClaimRun(RunRecord& run, const std::string& new_owner) {
   return true;
 }
 
-Status RunStore::UpdateRun(const RunRecord& run) {
+Status SqliteRunStore::UpdateRun(const RunRecord& run) {
   if (auto status = ValidateRun(run); !status.ok()) return status;
   std::lock_guard lock(mutex_);
   return WriteRun(run);
 }
 
-Status RunStore::WriteEvents(std::span<const ProgressEvent> events) {
+Status SqliteRunStore::WriteEvents(std::span<const ProgressEvent> events) {
   if (events.empty()) return Status::Ok();
   auto insert = db_->PrepareCached(
       "INSERT INTO run_event (run_id, seq, event_type, json) VALUES (?1, ?2, ?3, ?4) "
@@ -503,7 +503,7 @@ Status RunStore::WriteEvents(std::span<const ProgressEvent> events) {
   return Status::Ok();
 }
 
-Status RunStore::WriteResults(const std::string& run_id, std::span<const ResultRow> rows) {
+Status SqliteRunStore::WriteResults(const std::string& run_id, std::span<const ResultRow> rows) {
   if (rows.empty()) return Status::Ok();
   auto upsert = db_->PrepareCached(
       "INSERT INTO strategy_result (run_id, ticker, score, passed, metrics_json, reasons_json) "
@@ -530,7 +530,7 @@ Status RunStore::WriteResults(const std::string& run_id, std::span<const ResultR
   return Status::Ok();
 }
 
-Status RunStore::AppendEvents(std::span<const ProgressEvent> events) {
+Status SqliteRunStore::AppendEvents(std::span<const ProgressEvent> events) {
   if (events.empty()) return Status::Ok();
   std::lock_guard lock(mutex_);
   auto tx = Transaction::Begin(*db_);
@@ -539,7 +539,7 @@ Status RunStore::AppendEvents(std::span<const ProgressEvent> events) {
   return tx->Commit();
 }
 
-Status RunStore::AppendResults(const std::string& run_id, std::span<const ResultRow> rows) {
+Status SqliteRunStore::AppendResults(const std::string& run_id, std::span<const ResultRow> rows) {
   if (rows.empty()) return Status::Ok();
   std::lock_guard lock(mutex_);
   auto tx = Transaction::Begin(*db_);
@@ -548,7 +548,7 @@ Status RunStore::AppendResults(const std::string& run_id, std::span<const Result
   return tx->Commit();
 }
 
-Status RunStore::AppendBatch(const RunRecord& run, std::span<const ProgressEvent> events,
+Status SqliteRunStore::AppendBatch(const RunRecord& run, std::span<const ProgressEvent> events,
                              std::span<const ResultRow> rows) {
   if (auto status = ValidateRun(run); !status.ok()) return status;
   std::lock_guard lock(mutex_);
@@ -560,7 +560,7 @@ Status RunStore::AppendBatch(const RunRecord& run, std::span<const ProgressEvent
   return tx->Commit();
 }
 
-Result<std::optional<RunRecord>> RunStore::GetRun(const std::string& run_id) {
+Result<std::optional<RunRecord>> SqliteRunStore::GetRun(const std::string& run_id) {
   auto reader = BorrowReader();
   if (!reader) return reader.status();
   auto select = reader->db().PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run WHERE run_id = ?1");
@@ -574,7 +574,7 @@ Result<std::optional<RunRecord>> RunStore::GetRun(const std::string& run_id) {
   return std::optional<RunRecord>(std::move(*run));
 }
 
-Result<std::string> RunStore::ResolveRunId(std::string_view id_or_prefix) {
+Result<std::string> SqliteRunStore::ResolveRunId(std::string_view id_or_prefix) {
   if (id_or_prefix.empty()) return InvalidArgument("a run id is required", "run_id");
   auto reader = BorrowReader();
   if (!reader) return reader.status();
@@ -600,7 +600,7 @@ Result<std::string> RunStore::ResolveRunId(std::string_view id_or_prefix) {
   return InvalidArgument(std::move(message), "run_id");
 }
 
-Result<std::vector<RunRecord>> RunStore::ListRuns(const RunFilter& filter) {
+Result<std::vector<RunRecord>> SqliteRunStore::ListRuns(const RunFilter& filter) {
   auto reader = BorrowReader();
   if (!reader) return reader.status();
   auto select = reader->db().PrepareCached("SELECT " + std::string(kRunColumns) + " FROM strategy_run" +
@@ -614,7 +614,7 @@ Result<std::vector<RunRecord>> RunStore::ListRuns(const RunFilter& filter) {
   return runs;
 }
 
-Result<int64_t> RunStore::CountRuns(const RunFilter& filter) {
+Result<int64_t> SqliteRunStore::CountRuns(const RunFilter& filter) {
   auto reader = BorrowReader();
   if (!reader) return reader.status();
   auto select = reader->db().PrepareCached("SELECT count(*) FROM strategy_run" + RunFilterWhere(filter));
@@ -625,7 +625,7 @@ Result<int64_t> RunStore::CountRuns(const RunFilter& filter) {
   return (*select)->Int64(0);
 }
 
-Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uint64_t after_seq, int64_t limit,
+Result<std::vector<StoredEvent>> SqliteRunStore::Events(const std::string& run_id, uint64_t after_seq, int64_t limit,
                                                   size_t max_bytes) {
   auto reader = BorrowReader();
   if (!reader) return reader.status();
@@ -644,7 +644,7 @@ Result<std::vector<StoredEvent>> RunStore::Events(const std::string& run_id, uin
   return events;
 }
 
-Result<uint64_t> RunStore::LastSeq(const std::string& run_id) {
+Result<uint64_t> SqliteRunStore::LastSeq(const std::string& run_id) {
   auto reader = BorrowReader();
   if (!reader) return reader.status();
   auto select = reader->db().PrepareCached("SELECT coalesce(max(seq), 0) FROM run_event WHERE run_id = ?1");
@@ -655,7 +655,7 @@ Result<uint64_t> RunStore::LastSeq(const std::string& run_id) {
   return static_cast<uint64_t>((*select)->Int64(0));
 }
 
-Result<std::vector<ResultRow>> RunStore::Results(const std::string& run_id, const ResultQuery& query) {
+Result<std::vector<ResultRow>> SqliteRunStore::Results(const std::string& run_id, const ResultQuery& query) {
   const std::string_view dir = query.descending ? " DESC" : " ASC";
   std::string order;
   std::optional<std::string> metric_path;
@@ -694,12 +694,12 @@ Result<std::vector<ResultRow>> RunStore::Results(const std::string& run_id, cons
     if (!reasons) return reasons.status();
     out.reasons = std::move(*reasons);
     return out;
-  });
+  }, query.max_bytes, [](const ResultRow& r) { return MemoryBytes(r); });
   if (!rows) return WithContext(rows.status(), "results of run " + run_id);
   return rows;
 }
 
-Result<int64_t> RunStore::CountResults(const std::string& run_id, bool passed_only) {
+Result<int64_t> SqliteRunStore::CountResults(const std::string& run_id, bool passed_only) {
   auto reader = BorrowReader();
   if (!reader) return reader.status();
   auto select = reader->db().PrepareCached("SELECT count(*) FROM strategy_result WHERE run_id = ?1" +
@@ -711,7 +711,7 @@ Result<int64_t> RunStore::CountResults(const std::string& run_id, bool passed_on
   return (*select)->Int64(0);
 }
 
-Result<std::vector<RunRecord>> RunStore::RunsInStates(std::span<const RunState> states) {
+Result<std::vector<RunRecord>> SqliteRunStore::RunsInStates(std::span<const RunState> states) {
   if (states.empty()) return std::vector<RunRecord>();
   std::string placeholders;
   for (size_t i = 0; i < states.size(); ++i) {
@@ -728,7 +728,7 @@ Result<std::vector<RunRecord>> RunStore::RunsInStates(std::span<const RunState> 
   return runs;
 }
 
-Result<std::optional<double>> RunStore::AverageDurationSeconds(const std::string& strategy_code, int n) {
+Result<std::optional<double>> SqliteRunStore::AverageDurationSeconds(const std::string& strategy_code, int n) {
   if (n <= 0) return std::optional<double>();
   auto reader = BorrowReader();
   if (!reader) return reader.status();

@@ -17,31 +17,16 @@ using testing::RawExchange;
 using testing::Json;
 using testing::kBrokenPluginDir;
 using testing::kGoodPluginDir;
+using testing::RunIdOf;
 using testing::ServerProcess;
 using testing::SseEvent;
 using testing::SseStream;
 using testing::TempDir;
-
-std::string RunIdOf(const testing::HttpResponse& r) {
-  auto doc = Json(r.body);
-  return doc.IsObject() && doc.HasMember("run_id") ? doc["run_id"].GetString() : "";
-}
+using testing::WaitForStatus;
 
 std::string PacedBody(int events, double rate, const std::string& extra_options = "") {
   return R"({"strategy_code":"paced","parameters":{"events":)" + std::to_string(events) +
          R"(,"rate_per_second":)" + std::to_string(rate) + R"(},"options":{)" + extra_options + "}}";
-}
-
-/// Waits until the run's status is `state` (polling the API); false after `timeout`.
-bool WaitForStatus(const ServerProcess& server, const std::string& run_id, const std::string& state,
-                   std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto doc = Json(server.Get("/api/strategies/runs/" + run_id).body);
-    if (doc.IsObject() && doc.HasMember("status") && doc["status"].GetString() == state) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
 }
 
 /// Checks the guarantees of a whole event stream: seq from `first` without gaps, exactly

@@ -2,9 +2,12 @@
 // the shared sample data and the good fixture plugins; stopped with SIGTERM (or killed).
 #pragma once
 
+#include <chrono>
 #include <csignal>
+#include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -54,6 +57,14 @@ class ServerProcess {
     process_->Signal(SIGKILL);
     result_ = process_->Wait();
   }
+  /// The process that serves: the supervisor's child (its first, from /proc), or the
+  /// started process itself when it has none.
+  pid_t ServerPid() const {
+    std::ifstream children("/proc/" + std::to_string(process_->pid()) + "/task/" + std::to_string(process_->pid()) +
+                           "/children");
+    pid_t child = 0;
+    return children >> child ? child : process_->pid();
+  }
   std::string Output() { return process_->Wait(/*peek=*/true).out + process_->Wait(/*peek=*/true).err; }
 
   HttpResponse Get(const std::string& target) const { return HttpGet(port_, target); }
@@ -70,6 +81,27 @@ inline rapidjson::Document Json(const std::string& text) {
   rapidjson::Document doc;
   doc.Parse(text.c_str());
   return doc;
+}
+
+/// The "run_id" of an answer to execute; empty when it has none.
+inline std::string RunIdOf(const HttpResponse& r) {
+  auto doc = Json(r.body);
+  return doc.IsObject() && doc.HasMember("run_id") && doc["run_id"].IsString() ? doc["run_id"].GetString() : "";
+}
+
+/// Waits until the run's status is `state` (polling GET …/runs/{id}, across server
+/// restarts); false after `timeout`.
+inline bool WaitForStatus(const ServerProcess& server, const std::string& run_id, const std::string& state,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto doc = Json(server.Get("/api/strategies/runs/" + run_id).body);
+    if (doc.IsObject() && doc.HasMember("status") && doc["status"].IsString() && doc["status"].GetString() == state) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 }  // namespace stratrun::testing

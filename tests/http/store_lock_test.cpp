@@ -17,23 +17,11 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Json;
 using testing::ServerProcess;
+using testing::WaitForStatus;
 
 /// Far below sqlite::kBusyRetryLimit (30 s) and the busy timeout (5 s): an answer this
 /// fast did not wait for the lock.
 constexpr auto kAnswerDeadline = 3s;
-
-std::string StatusOf(const ServerProcess& server, const std::string& run_id) {
-  auto doc = Json(server.Get("/api/strategies/runs/" + run_id + "/status").body);
-  return doc.IsObject() && doc.HasMember("status") && doc["status"].IsString() ? doc["status"].GetString() : "";
-}
-
-bool WaitForStatus(const ServerProcess& server, const std::string& run_id, const std::string& state) {
-  for (const auto deadline = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < deadline;) {
-    if (StatusOf(server, run_id) == state) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
 
 std::string Submit(const ServerProcess& server, int events, int rate) {
   auto doc = Json(server.Post("/api/strategies/execute", R"({"strategy_code":"paced","parameters":{"events":)" +

@@ -65,6 +65,7 @@ class StratrunProcess {
   /// Waits for the exit and returns what the process printed. With `peek`, does not wait:
   /// returns what it printed so far.
   CommandResult Wait(bool peek = false);
+  pid_t pid() const { return pid_; }
   /// The scratch folder (XDG_DATA_HOME is scratch()/xdg-data).
   const std::filesystem::path& scratch() const { return scratch_.path(); }
 

@@ -43,9 +43,11 @@ using namespace std::chrono_literals;
 using testing::Json;
 using testing::kGoodPluginDir;
 using testing::RecordingSink;
+using testing::RunIdOf;
 using testing::ServerProcess;
 using testing::SseStream;
 using testing::TempDir;
+using testing::WaitForStatus;
 
 const std::filesystem::path kHostileDir = STRATRUN_TEST_HOSTILE_DIR;
 const std::string kFffd = "\xEF\xBF\xBD";
@@ -358,25 +360,6 @@ TEST(RunLogFencingTest, AStoredSeqIsNeverWrittenAgainByAnotherWriter) {
 }
 
 // ---- end to end: the real server -------------------------------------------------------------
-
-std::string RunIdOf(const testing::HttpResponse& r) {
-  auto doc = Json(r.body);
-  return doc.IsObject() && doc.HasMember("run_id") && doc["run_id"].IsString() ? doc["run_id"].GetString() : "";
-}
-
-/// Waits until the run's status is `state` (polling, across server restarts); false after `timeout`.
-bool WaitForStatus(const ServerProcess& server, const std::string& run_id, const std::string& state,
-                   std::chrono::milliseconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto doc = Json(server.Get("/api/strategies/runs/" + run_id).body);
-    if (doc.IsObject() && doc.HasMember("status") && doc["status"].IsString() && doc["status"].GetString() == state) {
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
 
 /// Waits until the server answers /api/health again.
 bool WaitForHealth(const ServerProcess& server, std::chrono::milliseconds timeout = 60s) {

@@ -1,7 +1,7 @@
-// RunStore over real SQLite files: runs, events and results round-trip; history filters,
+// SqliteRunStore over real SQLite files: runs, events and results round-trip; history filters,
 // paging and sorting; migrations; two processes writing one file at once. Also the thin
 // RAII layer underneath it (sqlite.h).
-#include "store/run_store.h"
+#include "store/sqlite_run_store.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -776,7 +776,7 @@ TEST_F(RunStoreTest, ManyThreadsReadingAndWritingAtOnceSeeEveryCommittedWrite) {
   // More readers than the pool holds, and each write read back at once by its writer.
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int t = 0; t < static_cast<int>(RunStore::kMaxReaders) + 3; ++t) {
+  for (int t = 0; t < static_cast<int>(SqliteRunStore::kMaxReaders) + 3; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 20; ++i) {
         const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
@@ -792,7 +792,7 @@ TEST_F(RunStoreTest, ManyThreadsReadingAndWritingAtOnceSeeEveryCommittedWrite) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures, 0);
-  EXPECT_EQ(*store().CountRuns({}), static_cast<int64_t>((RunStore::kMaxReaders + 3) * 20));
+  EXPECT_EQ(*store().CountRuns({}), static_cast<int64_t>((SqliteRunStore::kMaxReaders + 3) * 20));
 }
 
 // ---- the SQLite layer ------------------------------------------------------------------------
