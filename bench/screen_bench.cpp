@@ -30,7 +30,7 @@ namespace {
 
 using namespace stratrun;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 /// Counts what it receives and nothing else: the cost of the host's own event path.
 class CountingSink : public ProgressSink {
@@ -48,9 +48,9 @@ template <typename Body>
 Figures Measure(int repeat, Body&& body) {
   std::vector<double> ms;
   for (int i = 0; i < repeat; ++i) {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     body();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
   }
   std::sort(ms.begin(), ms.end());
   return {ms[ms.size() / 2], ms.front()};
@@ -85,13 +85,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> tickers = SyntheticTickerNames(ticker_count);
   if (data_dir.empty()) {
     data_dir = scratch / "data";
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     if (Status s = WriteSyntheticUniverse(data_dir, {.tickers = tickers, .days = days}); !s.ok()) {
       std::fprintf(stderr, "cannot write data: %s\n", s.message().c_str());
       return 1;
     }
     std::printf("generated %zu tickers x %d days of CSV in %.0f ms\n", tickers.size(), days,
-                std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+                std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
   }
 
   auto files = std::make_shared<CsvBarSource>(data_dir);

@@ -39,7 +39,7 @@ extern char** environ;
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 long Arg(int argc, char** argv, const char* name, long fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
@@ -49,7 +49,7 @@ long Arg(int argc, char** argv, const char* name, long fallback) {
 }
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
 }
 
 int Connect(uint16_t port) {
@@ -167,7 +167,7 @@ std::string SseRequest(const std::string& run_id) {
 void StartLatency(uint16_t port, int starts) {
   std::vector<double> ms;
   for (int i = 0; i < starts; ++i) {
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     const std::string run_id =
         RunIdOf(Request(port, "POST", "/api/strategies/execute",
                         R"({"strategy_code":"paced","parameters":{"events":1,"rate_per_second":1000}})"));
@@ -181,7 +181,7 @@ void StartLatency(uint16_t port, int starts) {
       if (n <= 0) break;
       raw.append(buf, static_cast<size_t>(n));
     }
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
     ::close(fd);
   }
   std::printf("start latency (POST /execute → `started` received over a new SSE connection), %d runs:\n", starts);
@@ -223,8 +223,8 @@ void FanOut(uint16_t port, int subscribers, int rate, int seconds, Join join) {
   if (join == Join::kBeforeStart) {
     // Every stream is open (its retry hint arrived) before the run may start.
     size_t greeted = 0;
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (greeted < subs.size() && Clock::now() < deadline) {
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
+    while (greeted < subs.size() && SteadyClock::now() < deadline) {
       const int n = ::epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 200);
       for (int k = 0; k < n; ++k) {
         Subscriber& s = subs[ready[static_cast<size_t>(k)].data.u64];
@@ -243,8 +243,8 @@ void FanOut(uint16_t port, int subscribers, int rate, int seconds, Join join) {
   latency_ms.reserve(static_cast<size_t>(subscribers) * static_cast<size_t>(events));
   const int64_t steady_from_ns = all_connected_ns + 1'000'000'000;
   size_t done = 0;
-  const auto deadline = Clock::now() + std::chrono::seconds(seconds * 3 + 30);
-  while (done < subs.size() && Clock::now() < deadline) {
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(seconds * 3 + 30);
+  while (done < subs.size() && SteadyClock::now() < deadline) {
     const int n = ::epoll_wait(ep, ready.data(), static_cast<int>(ready.size()), 200);
     const int64_t now = NowNs();
     for (int k = 0; k < n; ++k) {

@@ -779,7 +779,8 @@ TEST_F(RunStoreTest, ManyThreadsReadingAndWritingAtOnceSeeEveryCommittedWrite) {
   for (int t = 0; t < static_cast<int>(SqliteRunStore::kMaxReaders) + 3; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 20; ++i) {
-        const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        std::string id = "t";
+        id.append(std::to_string(t)).append("-").append(std::to_string(i));
         if (!store().CreateRun(MakeRun(id)).ok()) ++failures;
         std::vector<ProgressEvent> events = {MakeEvent(id, 1)};
         if (!store().AppendEvents(events).ok()) ++failures;
