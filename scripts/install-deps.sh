@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libpistache-dev libssl-dev rapidjson-dev libspdlog-dev libfmt-dev
   libboost-dev libboost-filesystem-dev libsqlite3-dev libcli11-dev libgtest-dev
+  libseccomp-dev  # the workers' --sandbox no-network
   dpkg-dev  # dpkg-shlibdeps: the Debian package's dependencies (scripts/package.sh)
 )
 if [[ "${1:-}" == "--with-browser" ]]; then

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/environment.h"
+#include "cli/isolation_setup.h"
 #include "cli/output.h"
 
 namespace stratrun {
@@ -36,6 +37,7 @@ struct RunOptions {
   OutputFormat output = OutputFormat::kTable;
   bool all_rows = false;  // --all: the table shows every row, not only the passing ones
   std::optional<ProgressMode> progress;  // unset: a bar on a terminal, nothing otherwise
+  IsolationOptions isolation{.process = false};  // --isolation (default none), --worker-memory, --sandbox, --grace
 };
 
 /// `run CODE …`: runs a strategy in this process, logged to the run log.
@@ -78,6 +80,7 @@ struct ServeOptions {
   std::optional<int64_t> sse_timeout_seconds;
   int64_t grace_seconds = 10;  // on SIGTERM/SIGINT, how long running runs may take to finish
   bool restart_on_crash = true;  // run under the supervisor (cli/supervisor.h); --no-restart: not
+  IsolationOptions isolation;    // --isolation (default process), --worker-memory, --sandbox; grace from --grace
 };
 
 /// Fills unset limits from the seed's environment variables.

@@ -94,8 +94,9 @@ Result<fs::path> RunLogFile(const std::string& value, const std::string& source)
 
 }  // namespace
 
-PluginRegistry MakeRegistry(const PluginOptions& options) {
+PluginRegistry MakeRegistry(const PluginOptions& options, PluginLoadFn load) {
   RegistryOptions registry;
+  registry.load = std::move(load);
   registry.plugin_dirs.push_back(ExecutableDir() / ".." / "lib" / "stratrun" / "plugins");
   if (const char* path = std::getenv("STRATRUN_PLUGIN_PATH"); path && *path) {
     std::string_view rest = path;

@@ -27,7 +27,7 @@ struct PluginOptions {
   std::filesystem::path cache_dir;                // --plugin-cache; empty: the default
 };
 
-PluginRegistry MakeRegistry(const PluginOptions& options);
+PluginRegistry MakeRegistry(const PluginOptions& options, PluginLoadFn load = {});
 
 /// The registry's first scan for a command. The command shows the rejected files itself
 /// (`list` in its table, `serve` at start-up, an unknown strategy's message names how many

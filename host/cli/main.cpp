@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "common/logging.h"
+#include "isolation/worker_main.h"
 
 namespace stratrun {
 namespace {
@@ -69,6 +70,8 @@ constexpr const char* kGlobalFooter =
 
 int main(int argc, char** argv) {
   using namespace stratrun;
+  // The hidden command a worker process runs (isolation/worker_main.h); not in --help.
+  if (argc > 1 && std::string_view(argv[1]) == "worker") return WorkerMain(argc - 2, argv + 2);
   CLI::App app{"stratrun — a plugin host for trading-strategy screeners", "stratrun"};
   app.require_subcommand(1);
   app.fallthrough();  // before any subcommand: each inherits it, so global options work after one too
@@ -117,6 +120,25 @@ int main(int argc, char** argv) {
       run_cmd->add_option("--progress", progress_name, "bar, json or none (default: bar on a terminal, else none)")
           ->option_text("MODE")
           ->check(OneOf({"bar", "json", "none"}));
+
+  std::string run_isolation = "none", run_sandbox = "none";
+  run_cmd->add_option("--isolation", run_isolation,
+                      "process: run the plugin in a worker process this command can always stop; none (the "
+                      "default): in this process, the fastest cold start")
+      ->option_text("MODE")
+      ->check(OneOf({"process", "none"}));
+  run_cmd->add_option("--worker-memory", run.isolation.worker_memory_mb,
+                      "With --isolation process: the worker's memory limit in MB (default: none)")
+      ->option_text("MB")
+      ->check(CLI::Range(16, 1 << 24));
+  run_cmd->add_option("--sandbox", run_sandbox, "With --isolation process: none, or no-network (the plugin may not open sockets)")
+      ->option_text("MODE")
+      ->check(OneOf({"none", "no-network"}));
+  int64_t run_grace = 10;
+  run_cmd->add_option("--grace", run_grace,
+                      "With --isolation process: seconds a cancelled plugin gets to stop before it is killed (default 10)")
+      ->option_text("SECONDS")
+      ->check(CLI::Range(0, 3600));
 
   RunsOptions runs;
   auto* runs_cmd = app.add_subcommand("runs", "The run history, newest first");
@@ -179,9 +201,24 @@ int main(int argc, char** argv) {
   bool no_restart = false;
   serve_cmd->add_flag("--no-restart", no_restart,
                       "Do not start the server again when a plugin crashes it (e.g. to debug it)");
-  serve_cmd->add_option("--grace", serve.grace_seconds, "Seconds running runs get to finish on shutdown (default 10)")
+  serve_cmd->add_option("--grace", serve.grace_seconds,
+                        "Seconds a cancelled run gets to stop before its worker is killed, and running runs get to "
+                        "finish on shutdown (default 10)")
       ->option_text("SECONDS")
       ->check(CLI::Range(0, 3600));
+  std::string serve_isolation = "process", serve_sandbox = "none";
+  serve_cmd->add_option("--isolation", serve_isolation,
+                        "process (the default): every run and every plugin load in a worker process the server can "
+                        "always stop; none: plugins run inside the server")
+      ->option_text("MODE")
+      ->check(OneOf({"process", "none"}));
+  serve_cmd->add_option("--worker-memory", serve.isolation.worker_memory_mb,
+                        "Memory limit of each worker in MB; a run over it ends with error memory_limit (default: none)")
+      ->option_text("MB")
+      ->check(CLI::Range(16, 1 << 24));
+  serve_cmd->add_option("--sandbox", serve_sandbox, "none, or no-network: plugins may not open network sockets")
+      ->option_text("MODE")
+      ->check(OneOf({"none", "no-network"}));
 
   SynthCommandOptions synth;
   auto* data_cmd = app.add_subcommand("data", "Market data tools");
@@ -220,6 +257,8 @@ int main(int argc, char** argv) {
     if (*timeout_option) serve.timeout_seconds = timeout;
     if (*sse_timeout_option) serve.sse_timeout_seconds = sse_timeout;
     serve.restart_on_crash = !no_restart;
+    serve.isolation.process = serve_isolation == "process";
+    serve.isolation.no_network = serve_sandbox == "no-network";
     return ServeCommand(plugins, serve);
   }
   if (*results_cmd) {
@@ -239,6 +278,9 @@ int main(int argc, char** argv) {
     run.sets.emplace_back(assignment.substr(0, eq), assignment.substr(eq + 1));
   }
   run.output = ToOutputFormat(run_output);
+  run.isolation.process = run_isolation == "process";
+  run.isolation.no_network = run_sandbox == "no-network";
+  run.isolation.grace = std::chrono::seconds(run_grace);
   if (*progress_option) run.progress = ToProgressMode(progress_name);
   return RunCommand(plugins, run);
 }

@@ -59,7 +59,14 @@ class SignalCanceller {
 }  // namespace
 
 int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
-  auto registry = MakeRegistry(plugins);
+  auto data = OpenMarketData(options.data_dir);
+  if (!data) {
+    std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
+    return kExitUsage;
+  }
+  // With --isolation process, one worker describes each plugin file and another runs the run.
+  auto isolation = MakeIsolation(options.isolation, data->dir, 1);
+  auto registry = MakeRegistry(plugins, isolation ? isolation->Loader() : PluginLoadFn{});
   auto catalog = ScanPlugins(registry);
   auto plugin = FindStrategyOrComplain(*catalog, options.code);
   if (!plugin) return kExitUsage;
@@ -74,11 +81,6 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
   auto parameters = plugin->schema().ValidateText(sets);
   if (!parameters) {
     std::fprintf(stderr, "stratrun: %s\n", parameters.status().message().c_str());
-    return kExitUsage;
-  }
-  auto data = OpenMarketData(options.data_dir);
-  if (!data) {
-    std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
     return kExitUsage;
   }
   auto request = MakeRunRequest(NewRunId(), std::move(*parameters), *data->bars);
@@ -108,7 +110,9 @@ int RunCommand(const PluginOptions& plugins, const RunOptions& options) {
     SignalCanceller canceller(cancel);  // first: every thread below inherits its signal mask
     RunLogSink log(**store, record);
     FanOutSink sink{&log, &terminal};
-    outcome = RunPlugin(*plugin, *request, *data->bars, sink, cancel);
+    InProcessRunner in_process(*data->bars, Clock::System());
+    PluginRunner& runner = isolation ? isolation->runner() : in_process;
+    outcome = runner.Run(*plugin, *request, sink, cancel);
     interrupted = canceller.received();
     logged = log.Flush();
   }

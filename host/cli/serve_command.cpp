@@ -1,4 +1,5 @@
 // `serve`: the execution service — the HTTP API, SSE streams and the dashboard.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -62,13 +63,18 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   if (options.restart_on_crash) {
     if (auto exit_code = Supervise(options.host, options.port)) return *exit_code;  // the supervisor is done
   }
-  auto registry = MakeRegistry(plugins);
-  auto catalog = ScanPlugins(registry);
   auto data = OpenMarketData(options.data_dir);
   if (!data) {
     std::fprintf(stderr, "stratrun: %s\n", data.status().message().c_str());
     return ServerExit(kExitUsage);
   }
+  // Process isolation (the default): plugins are described and run in worker processes,
+  // and a pool of idle workers keeps starts fast.
+  options.isolation.grace = std::chrono::seconds(options.grace_seconds);
+  const unsigned slots = options.max_concurrent.value_or(ExecutorOptions{}.max_concurrent);
+  auto isolation = MakeIsolation(options.isolation, data->dir, std::clamp(slots, 1u, 4u));
+  auto registry = MakeRegistry(plugins, isolation ? isolation->Loader() : PluginLoadFn{});
+  auto catalog = ScanPlugins(registry);
   auto store = OpenRunStore(options.db);
   if (!store) {
     std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
@@ -89,6 +95,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   if (options.max_concurrent) executor_options.max_concurrent = *options.max_concurrent;
   if (options.queue_size) executor_options.queue_capacity = *options.queue_size;
   if (options.timeout_seconds) executor_options.default_timeout = std::chrono::seconds(*options.timeout_seconds);
+  if (isolation) executor_options.runner = &isolation->runner();
   Executor executor(executor_options, **store, *data->bars, hub, hub);
   const RecoveryReport recovered = RecoverRuns(**store, *catalog, *data->bars, executor);
   if (!recovered.interrupted.empty() || !recovered.requeued.empty() || !recovered.failed.empty()) {
@@ -112,6 +119,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   for (const auto& rejected : catalog->rejected) {
     std::fprintf(stderr, "stratrun: rejected %s: %s\n", rejected.file.c_str(), rejected.reason.c_str());
   }
+  std::printf("isolation: %s\n", isolation ? "each run in its own worker process" : "none (plugins run in this process)");
   std::printf("listening on http://%s:%u\n", options.host.c_str(), server.port());
   std::fflush(stdout);
   NotifySupervisorServing();
@@ -124,6 +132,16 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   while ((received = sigtimedwait(&signals, nullptr, &kOrphanSweepInterval)) < 0) EndOrphanedRuns(**store, &hub);
   std::fprintf(stderr, "stratrun: %s received; shutting down (grace %lld s)\n", received == SIGINT ? "SIGINT" : "SIGTERM",
                static_cast<long long>(options.grace_seconds));
+  // A second signal while shutting down ends the process at once; runs still running are
+  // found `interrupted` by the next start.
+  std::thread([signals] {
+    sigset_t again = signals;
+    int second = 0;
+    while (sigwait(&again, &second) != 0) {
+    }
+    std::fprintf(stderr, "stratrun: second signal; exiting now without waiting for runs\n");
+    std::_Exit(ServerExit(kExitCancelled));
+  }).detach();
   // Finish or cancel running runs (queued ones stay queued for the next start), close every
   // stream cleanly, then stop serving. The run log is durable once each run's sink is done.
   server.BeginShutdown(std::chrono::seconds(options.grace_seconds));  // health and lifecycle streams say so

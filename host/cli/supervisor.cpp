@@ -23,7 +23,7 @@
 namespace stratrun {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 /// In a supervised server: the write end of the pipe to the supervisor; -1 elsewhere.
 int g_news_fd = -1;
@@ -150,7 +150,7 @@ std::optional<int> Supervise(const std::string& host, uint16_t& port) {
   sigprocmask(SIG_BLOCK, &watched, &previous);
   const pid_t supervisor = getpid();
 
-  std::deque<Clock::time_point> crashes;  // of servers that never served
+  std::deque<SteadyClock::time_point> crashes;  // of servers that never served
   auto pause = std::chrono::milliseconds(250);
   for (;;) {
     int news[2];
@@ -180,7 +180,7 @@ std::optional<int> Supervise(const std::string& host, uint16_t& port) {
     close(news[1]);
     fcntl(news[0], F_SETFL, O_NONBLOCK);
 
-    const auto started = Clock::now();
+    const auto started = SteadyClock::now();
     bool stopping = false;
     int status = 0;
     for (;;) {
@@ -204,7 +204,7 @@ std::optional<int> Supervise(const std::string& host, uint16_t& port) {
       return ExitCodeOf(status);
     }
 
-    const auto now = Clock::now();
+    const auto now = SteadyClock::now();
     if (!told.serving) {
       crashes.push_back(now);
       while (!crashes.empty() && now - crashes.front() > kCrashWindow) crashes.pop_front();
@@ -223,8 +223,8 @@ std::optional<int> Supervise(const std::string& host, uint16_t& port) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(pause);
     const timespec wait{.tv_sec = seconds.count(),
                         .tv_nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(pause - seconds).count()};
-    const auto resume = Clock::now() + pause;
-    while (Clock::now() < resume) {
+    const auto resume = SteadyClock::now() + pause;
+    while (SteadyClock::now() < resume) {
       const int signal = sigtimedwait(&watched, nullptr, &wait);
       if (signal == SIGINT || signal == SIGTERM) {
         close(reserved);

@@ -169,7 +169,8 @@ Executor::Executor(ExecutorOptions options, RunStore& store, BarSource& data, Pr
         return options;
       }()),
       store_(store),
-      data_(data),
+      in_process_(data, *options_.clock),
+      runner_(options_.runner != nullptr ? *options_.runner : in_process_),
       live_(live),
       listener_(listener) {
   timer_ = std::thread([this] { TimerLoop(); });
@@ -447,7 +448,7 @@ void Executor::Execute(const std::shared_ptr<ActiveRun>& run) {
     FanOutSink committed{&tracker, &live_};
     RunLogSink run_log(store_, initial, {.flush_interval = kLiveCommitInterval}, &committed);
     const RunOutcome outcome =
-        RunPlugin(*run->submission.plugin, run->submission.request, data_, run_log, run->cancel, *options_.clock);
+        runner_.Run(*run->submission.plugin, run->submission.request, run_log, run->cancel);
     if (Status logged = run_log.Flush(); !logged.ok()) {
       log->error("run {}: its log is not yet durable (still retrying): {}", run_id, logged.message());
     }

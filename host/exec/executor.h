@@ -65,6 +65,10 @@ struct ExecutorOptions {
   /// Where created_at, event times, rates and queue estimates read the time (must outlive
   /// the executor). Timeouts are real time whatever it says.
   const Clock* clock = &Clock::System();
+  /// What runs each plugin (must outlive the executor): a worker process per run with
+  /// isolation on (isolation/worker_runner.h); nullptr: RunPlugin in this process, on the
+  /// executor's `data`.
+  PluginRunner* runner = nullptr;
 };
 
 struct RunSubmission {
@@ -167,7 +171,8 @@ class Executor {
 
   const ExecutorOptions options_;
   RunStore& store_;
-  BarSource& data_;
+  InProcessRunner in_process_;
+  PluginRunner& runner_;
   ProgressSink& live_;
   RunListener& listener_;
 

@@ -21,13 +21,26 @@ struct AbiVersion {
   std::string ToString() const { return std::to_string(major) + "." + std::to_string(minor); }
 };
 
+/// What a plugin says about itself, as plain data: how a descriptor read in a worker
+/// process (isolation/) reaches the server, which never loads the library itself.
+struct PluginDescription {
+  std::string code, name, version, description;
+  std::vector<std::string> stages;
+  AbiVersion built_abi;
+};
+
 /// Immutable once loaded and shared (std::shared_ptr<const Plugin>) by everything that
 /// runs it, so the library stays mapped while any run still uses it. Thread-safe.
 class Plugin {
  public:
   Plugin(boost::dll::shared_library library, const stratrun_plugin& descriptor,
          ParameterSchema schema, std::filesystem::path file, std::string sha256,
-         AbiVersion negotiated, std::filesystem::path cache_dir = {});
+         AbiVersion negotiated, std::filesystem::path cache_dir = {},
+         std::filesystem::path library_file = {});
+  /// A plugin described by a worker and not loaded here: run_hook() is null, and runs go
+  /// to worker processes that load `library_file`.
+  Plugin(PluginDescription description, ParameterSchema schema, std::filesystem::path file, std::string sha256,
+         AbiVersion negotiated, std::filesystem::path library_file);
 
   const std::string& code() const { return code_; }
   const std::string& name() const { return name_; }
@@ -45,7 +58,10 @@ class Plugin {
   /// The plugin cache it was loaded through: where a run marks itself (RunGuard) so a run
   /// that kills the process counts against this file. Empty: no marks.
   const std::filesystem::path& cache_dir() const { return cache_dir_; }
-  /// The plugin's run hook; valid while this object lives.
+  /// The file its code is loaded from: the private copy named by its SHA-256.
+  const std::filesystem::path& library_file() const { return library_file_; }
+  /// The plugin's run hook, valid while this object lives; null when the library is not
+  /// loaded in this process (described by a worker).
   stratrun_plugin_run_fn run_hook() const { return run_; }
 
  private:
@@ -58,7 +74,8 @@ class Plugin {
   std::filesystem::path file_;
   std::string sha256_;
   std::filesystem::path cache_dir_;
-  stratrun_plugin_run_fn run_;
+  std::filesystem::path library_file_;
+  stratrun_plugin_run_fn run_ = nullptr;
 };
 
 }  // namespace stratrun

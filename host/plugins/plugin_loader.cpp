@@ -78,7 +78,7 @@ std::string DescriptorProblem(const stratrun_plugin& d) {
 
 Plugin::Plugin(boost::dll::shared_library library, const stratrun_plugin& d,
                ParameterSchema schema, fs::path file, std::string sha256, AbiVersion negotiated,
-               fs::path cache_dir)
+               fs::path cache_dir, fs::path library_file)
     : library_(std::move(library)),
       code_(d.code),
       name_(SanitizeUtf8(d.name)),
@@ -90,24 +90,49 @@ Plugin::Plugin(boost::dll::shared_library library, const stratrun_plugin& d,
       file_(std::move(file)),
       sha256_(std::move(sha256)),
       cache_dir_(std::move(cache_dir)),
+      library_file_(std::move(library_file)),
       run_(d.run) {
   for (size_t i = 0; i < d.stage_count; ++i) stages_.emplace_back(SanitizeUtf8(d.stages[i]));
 }
 
-Result<std::shared_ptr<const Plugin>> LoadPlugin(const fs::path& file, const LoaderOptions& options) {
+Plugin::Plugin(PluginDescription d, ParameterSchema schema, fs::path file, std::string sha256, AbiVersion negotiated,
+               fs::path library_file)
+    : code_(std::move(d.code)),
+      name_(std::move(d.name)),
+      version_(std::move(d.version)),
+      description_(std::move(d.description)),
+      schema_(std::move(schema)),
+      stages_(std::move(d.stages)),
+      built_abi_(d.built_abi),
+      negotiated_abi_(negotiated),
+      file_(std::move(file)),
+      sha256_(std::move(sha256)),
+      library_file_(std::move(library_file)) {}
+
+Result<PluginFile> PreparePluginFile(const fs::path& file, const fs::path& cache_dir) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return Rejected("not a regular file");
   if (!HasElfMagic(file)) return Rejected("not an ELF shared library");
-
   auto sha256 = Sha256OfFile(file);
   if (!sha256) return Rejected(sha256.status().message());
-  auto copy = PrivateCopy(file, *sha256, options.cache_dir);
+  auto copy = PrivateCopy(file, *sha256, cache_dir);
   if (!copy) return Rejected(copy.status().message());
+  return PluginFile{file, std::move(*sha256), std::move(*copy)};
+}
 
-  if (auto crashed = LoadGuard::CrashReason(options.cache_dir, *sha256)) return Rejected(*crashed);
-  // Marked from here to the end: the plugin's own code runs (static constructors at load,
-  // the entry point) and its descriptor is read.
-  LoadGuard guard(options.cache_dir, *sha256);
+Result<std::shared_ptr<const Plugin>> LoadPlugin(const fs::path& file, const LoaderOptions& options) {
+  auto prepared = PreparePluginFile(file, options.cache_dir);
+  if (!prepared) return prepared.status();
+  if (auto crashed = LoadGuard::CrashReason(options.cache_dir, prepared->sha256)) return Rejected(*crashed);
+  // Marked while the plugin's own code runs (static constructors at load, the entry point)
+  // and its descriptor is read.
+  LoadGuard guard(options.cache_dir, prepared->sha256);
+  return OpenPluginLibrary(*prepared, options);
+}
+
+Result<std::shared_ptr<const Plugin>> OpenPluginLibrary(const PluginFile& prepared, const LoaderOptions& options) {
+  const fs::path& file = prepared.file;
+  const fs::path* copy = &prepared.library_file;
   boost::dll::shared_library library;
   try {
     library.load(copy->string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
@@ -167,8 +192,8 @@ Result<std::shared_ptr<const Plugin>> LoadPlugin(const fs::path& file, const Loa
   if (void* pinned = dlopen(copy->c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE); pinned != nullptr) dlclose(pinned);
 
   const AbiVersion negotiated{options.host_abi.major, std::min(built.minor, options.host_abi.minor)};
-  auto plugin = std::make_shared<const Plugin>(std::move(library), descriptor, std::move(*schema),
-                                               file, std::move(*sha256), negotiated, options.cache_dir);
+  auto plugin = std::make_shared<const Plugin>(std::move(library), descriptor, std::move(*schema), file,
+                                               prepared.sha256, negotiated, options.cache_dir, *copy);
   Logger("plugins")->debug("loaded {} {} from {} (ABI {})", plugin->code(), plugin->version(),
                            file.string(), negotiated.ToString());
   return plugin;

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "common/status.h"
 #include "plugins/plugin.h"
@@ -22,7 +23,24 @@ struct LoaderOptions {
   AbiVersion host_abi;
 };
 
-/// Loads `file`. On failure the Status message is the reason a user sees, e.g.
+/// A candidate plugin file: where it was found, its SHA-256, and its private copy.
+struct PluginFile {
+  std::filesystem::path file;
+  std::string sha256;
+  std::filesystem::path library_file;  // <cache_dir>/<sha256>.so
+};
+
+/// Checks that `file` is a regular ELF file, hashes it and makes its private copy in
+/// `cache_dir`; runs no plugin code. On failure the Status message is the reason.
+Result<PluginFile> PreparePluginFile(const std::filesystem::path& file, const std::filesystem::path& cache_dir);
+
+/// Loads the private copy of `prepared` in this process and checks its descriptor, with no
+/// crash marks (plugins/load_guard.h): what a worker process does, whose crash the server
+/// sees as the worker's end. Errors as LoadPlugin's. Thread-safe.
+Result<std::shared_ptr<const Plugin>> OpenPluginLibrary(const PluginFile& prepared, const LoaderOptions& options);
+
+/// Loads `file` in this process: PreparePluginFile, then OpenPluginLibrary under a
+/// LoadGuard (a file whose load killed a process before is refused). On failure the Status message is the reason a user sees, e.g.
 /// "not an ELF shared library" or "plugin ABI 2.0 is not supported by host ABI 1.0".
 /// Thread-safe.
 Result<std::shared_ptr<const Plugin>> LoadPlugin(const std::filesystem::path& file,

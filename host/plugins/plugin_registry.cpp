@@ -45,7 +45,7 @@ std::shared_ptr<const PluginCatalog> PluginRegistry::Rescan() {
         if (auto it = loaded_by_sha256_.find(*sha); it != loaded_by_sha256_.end()) plugin = it->second;
       }
       if (!plugin) {
-        auto loaded = LoadPlugin(file, loader);
+        auto loaded = options_.load ? options_.load(file, loader) : LoadPlugin(file, loader);
         if (!loaded) {
           Logger("plugins")->warn("rejected {}: {}", file.string(), loaded.status().message());
           catalog->rejected.push_back({file, loaded.status().message()});

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,10 +39,17 @@ struct PluginCatalog {
   std::shared_ptr<const Plugin> Find(std::string_view code) const;
 };
 
+/// How a registry turns a new file into a Plugin (or the reason it cannot be one).
+using PluginLoadFn =
+    std::function<Result<std::shared_ptr<const Plugin>>(const std::filesystem::path& file, const LoaderOptions&)>;
+
 struct RegistryOptions {
   std::vector<std::filesystem::path> plugin_dirs;
   std::filesystem::path cache_dir;
   AbiVersion host_abi;
+  /// LoadPlugin (in this process) unless set; with isolation on, a worker process reads
+  /// the descriptor (isolation/worker_discovery.h) and the server never runs plugin code.
+  PluginLoadFn load;
 };
 
 /// Thread-safe: Rescan() may run while other threads read catalog().

@@ -49,6 +49,15 @@ class ServerProcess {
     }
     return result_;
   }
+  /// Waits for the server to exit by itself (e.g. after one SIGTERM; a second one would end
+  /// it at once).
+  CommandResult WaitForExit() {
+    if (!stopped_) {
+      stopped_ = true;
+      result_ = process_->Wait();
+    }
+    return result_;
+  }
   /// Sends `signal` without waiting (Stop() or Kill() waits).
   void Signal(int signal) { process_->Signal(signal); }
   /// SIGKILL: a crash.

@@ -89,6 +89,8 @@ inline const std::filesystem::path kGoodPluginDir = STRATRUN_TEST_GOOD_DIR;
 inline const std::filesystem::path kBrokenPluginDir = STRATRUN_TEST_BROKEN_DIR;
 /// crash_on_load (its entry point segfaults) and crash_on_run (segfaults while running).
 inline const std::filesystem::path kCrashingPluginDir = STRATRUN_TEST_CRASHING_DIR;
+/// One plugin per way to misbehave in the process that runs it (tests/CMakeLists.txt).
+inline const std::filesystem::path kIsolatedPluginDir = STRATRUN_TEST_ISOLATED_DIR;
 inline const std::filesystem::path kBundledPluginDir = STRATRUN_TEST_BUNDLED_DIR;
 inline const std::filesystem::path kStratrunBinary = STRATRUN_TEST_BINARY;
 

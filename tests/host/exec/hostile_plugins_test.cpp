@@ -387,8 +387,9 @@ class HostilePluginServeTest : public ::testing::Test {
   std::filesystem::path db_ = dir_.path() / "runs.db";
 };
 
-TEST_F(HostilePluginServeTest, APluginsExitIsACrashTheServerComesBackAndARepeatOffenderIsQuarantined) {
-  ServerProcess server(db_, {}, {kGoodPluginDir.string(), kHostileDir.string()});
+TEST_F(HostilePluginServeTest, WithoutIsolationAPluginsExitIsACrashTheServerComesBackAndARepeatOffenderIsQuarantined) {
+  // Plugins run inside the server (with isolation, tests/http/isolation_test.cpp).
+  ServerProcess server(db_, {"--isolation", "none"}, {kGoodPluginDir.string(), kHostileDir.string()});
   ASSERT_TRUE(server.ok()) << server.Output();
 
   // _exit(3) and exit(0) alike end the server: each is a crash, and the server comes back,
