@@ -6,7 +6,9 @@
 //
 // Cold means a fresh BarCache: every CSV file is read and parsed (the files themselves
 // are in the OS page cache after the first pass, as they are on a server that screens
-// repeatedly). Warm means the same BarCache again. Each figure is the median (and min)
+// repeatedly). Warm means the same BarCache again. Process means each run in a fresh
+// worker process (`stratrun worker`, taken from a warm pool, as `serve --isolation
+// process` runs it), which reads its bars itself. Each figure is the median (and min)
 // over --repeat runs; the whole run includes validation, events, results and the sink.
 #include <algorithm>
 #include <chrono>
@@ -23,6 +25,8 @@
 #include "data/csv_bar_source.h"
 #include "data/data_folder.h"
 #include "exec/plugin_run.h"
+#include "isolation/worker_process.h"
+#include "isolation/worker_runner.h"
 #include "plugins/plugin_loader.h"
 #include "store/run_log_sink.h"
 
@@ -113,6 +117,10 @@ int main(int argc, char** argv) {
                 static_cast<double>(bars) / parse.median_ms / 1000.0);
   }
 
+  // Workers as the server runs them: one idle worker kept warm, a fresh one per run.
+  WorkerPool pool({.executable = STRATRUN_BENCH_BINARY}, 1);
+  WorkerRunner in_workers(pool, {.data_dir = data_dir});
+
   int status = 0;
   for (const char* code : {"bullish_breakout", "leap_entry"}) {
     auto plugin = LoadPlugin(fs::path(STRATRUN_BENCH_PLUGIN_DIR) / (std::string(code) + ".so"),
@@ -155,11 +163,23 @@ int main(int argc, char** argv) {
       if (outcome.state != RunState::kCompleted) status = 1;
     });
 
+    in_workers.Run(**plugin, request, counted, Cancellation{});  // the worker's data cache warms up, if it has one
+    const Figures process = Measure(repeat, [&] {
+      CountingSink sink;
+      RunOutcome outcome = in_workers.Run(**plugin, request, sink, Cancellation{});
+      if (outcome.state != RunState::kCompleted) {
+        std::fprintf(stderr, "%s did not complete in a worker: %s\n", code, outcome.message.c_str());
+        status = 1;
+      }
+    });
+
     std::printf("\n%s: %zu tickers x %d days, %u workers, %d repeats (median / min)\n", code, tickers.size(), days,
                 workers, repeat);
     std::printf("  cold (parse CSV + screen):   %8.1f ms / %8.1f ms\n", cold.median_ms, cold.min_ms);
     std::printf("  warm (cached series):        %8.1f ms / %8.1f ms\n", warm.median_ms, warm.min_ms);
     std::printf("  warm + SQLite run log:       %8.1f ms / %8.1f ms\n", logged.median_ms, logged.min_ms);
+    std::printf("  process (fresh worker):      %8.1f ms / %8.1f ms  (%.2fx warm)\n", process.median_ms, process.min_ms,
+                process.median_ms / warm.median_ms);
     std::printf("  events per run: %zu, passed: %zu\n", counted.events / static_cast<size_t>(repeat),
                 counted.passed / static_cast<size_t>(repeat));
   }
@@ -175,6 +195,10 @@ int main(int argc, char** argv) {
     std::printf("\nevent path: %lld ticker_completed events + results in %.1f ms = %.2f M events/s (%.2f us each)\n",
                 static_cast<long long>(events), f.median_ms, static_cast<double>(events) / f.median_ms / 1000.0,
                 f.median_ms * 1000.0 / static_cast<double>(events));
+    const Figures w = Measure(3, [&] { in_workers.Run(**plugin, request, counted, Cancellation{}); });
+    std::printf("event path in a worker process: %.1f ms = %.2f M events/s (%.2f us each, %.2fx in-process)\n",
+                w.median_ms, static_cast<double>(events) / w.median_ms / 1000.0,
+                w.median_ms * 1000.0 / static_cast<double>(events), w.median_ms / f.median_ms);
   }
 #else
   std::printf("\nevent path: not measured (configure with STRATRUN_BUILD_TESTS=ON for the paced plugin)\n");

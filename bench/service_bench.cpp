@@ -7,6 +7,7 @@
 //   3. stuck clients: M subscribers that never read while a run emits; the server's RSS.
 //
 //   service_bench [--subscribers 500] [--rate 1000] [--seconds 5] [--stuck 100] [--starts 200]
+//                 [--isolation process|none]   (as `serve` takes it; default process)
 //
 // The server is the real `stratrun serve` in its own process (its path is built in).
 #include <arpa/inet.h>
@@ -104,12 +105,13 @@ struct Server {
   uint16_t port = 0;
 };
 
-Server StartServer(const fs::path& work) {
+Server StartServer(const fs::path& work, const std::string& isolation) {
   const fs::path data = work / "data", db = work / "runs.db", out = work / "server.out";
   std::vector<std::string> args{STRATRUN_BENCH_BINARY, "--plugin-cache", (work / "cache").string(), "--plugins",
                                 fs::path(STRATRUN_BENCH_PACED_PLUGIN).parent_path().string(), "serve", "--port", "0",
                                 "--db", db.string(), "--data", data.string(), "--queue-size", "1000",
                                 "--max-concurrent", "1",  // so that a run can be held in the queue
+                                "--isolation", isolation,
                                 "--no-restart"};  // the pid is the server itself, whose RSS is measured
   if (!fs::exists(data)) {
     const std::string synth = std::string(STRATRUN_BENCH_BINARY) + " data synth --out " + data.string() + " --tickers 20 --days 300";
@@ -344,7 +346,12 @@ int main(int argc, char** argv) {
   const int starts = static_cast<int>(Arg(argc, argv, "--starts", 200));
   const fs::path work = fs::temp_directory_path() / ("stratrun-service-bench-" + std::to_string(::getpid()));
   fs::create_directories(work);
-  Server server = StartServer(work);
+  std::string isolation = "process";  // --isolation process|none, as `serve` takes it
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string_view(argv[i]) == "--isolation") isolation = argv[i + 1];
+  }
+  std::printf("server isolation: %s\n", isolation.c_str());
+  Server server = StartServer(work, isolation);
   if (server.port == 0) {
     std::fprintf(stderr, "the server did not start (see %s/server.out)\n", work.c_str());
     return 1;
