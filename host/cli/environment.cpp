@@ -167,7 +167,7 @@ Result<MarketData> OpenMarketData(const fs::path& explicit_dir) {
     }
   }
   data.synthetic = IsSyntheticDataDir(data.dir);
-  data.bars = std::make_shared<BarCache>(std::make_shared<CsvBarSource>(data.dir));
+  data.bars = std::make_shared<BarCache>(OpenBarFiles(data.dir));  // behind the disk cache shared by processes
   return data;
 }
 

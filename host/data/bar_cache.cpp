@@ -1,10 +1,8 @@
 #include "data/bar_cache.h"
 
-#include <sys/stat.h>
-
 namespace stratrun {
 
-BarCache::BarCache(std::shared_ptr<CsvBarSource> files, BarCacheOptions options)
+BarCache::BarCache(std::shared_ptr<FileBarSource> files, BarCacheOptions options)
     : files_(std::move(files)), options_(options) {}
 
 size_t BarCache::BytesOf(const BarSeries& series) {
@@ -14,19 +12,11 @@ size_t BarCache::BytesOf(const BarSeries& series) {
              sizeof(double);
 }
 
-bool BarCache::Stat(const std::filesystem::path& file, FileStamp* stamp) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return false;
-  stamp->size = static_cast<uintmax_t>(st.st_size);
-  stamp->mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-  stamp->inode = static_cast<uint64_t>(st.st_ino);
-  return true;
-}
-
 Result<std::shared_ptr<const BarSeries>> BarCache::Load(std::string_view ticker_view) {
   const std::string ticker(ticker_view);
-  FileStamp stamp;
-  const bool exists = Stat(files_->FileFor(ticker), &stamp);
+  const std::optional<FileStamp> stat = StatFile(files_->FileFor(ticker));
+  const bool exists = stat.has_value();
+  const FileStamp stamp = stat.value_or(FileStamp{});
   {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -46,7 +36,7 @@ Result<std::shared_ptr<const BarSeries>> BarCache::Load(std::string_view ticker_
     if (exists) in_flight_[ticker] = stamp;
   }
 
-  auto loaded = files_->Load(ticker);  // outside the lock: parsing takes a while
+  auto loaded = files_->Load(ticker);  // outside the lock: loading takes a while
   std::lock_guard lock(mutex_);
   if (auto flight = in_flight_.find(ticker); flight != in_flight_.end() && flight->second == stamp) {
     in_flight_.erase(flight);
@@ -54,8 +44,7 @@ Result<std::shared_ptr<const BarSeries>> BarCache::Load(std::string_view ticker_
   parsed_.notify_all();
   if (!loaded) return loaded.status();
   // Keep it only if the file still is what was stat()ed before parsing started.
-  FileStamp after;
-  if (exists && Stat(files_->FileFor(ticker), &after) && after == stamp) InsertLocked(ticker, stamp, *loaded);
+  if (exists && StatFile(files_->FileFor(ticker)) == stat) InsertLocked(ticker, stamp, *loaded);
   return *loaded;
 }
 

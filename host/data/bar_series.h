@@ -1,7 +1,9 @@
-// BarSeries and BarSource: daily OHLCV data and where it comes from.
+// BarSeries and BarSource: daily OHLCV data and where it comes from; FileBarSource, a
+// source that reads each ticker from one file, which caches above it stat() to stay fresh.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +31,16 @@ class BarSource {
   virtual Result<std::shared_ptr<const BarSeries>> Load(std::string_view ticker) = 0;
   /// Every ticker the source can provide, sorted.
   virtual std::vector<std::string> ListTickers() = 0;
+};
+
+/// A BarSource whose every series is read from one file, FileFor(ticker), and depends on
+/// nothing else: a cache above it may serve a series as long as that file's FileStamp
+/// (size, mtime, inode) is unchanged, and must forget it when the file is gone.
+class FileBarSource : public BarSource {
+ public:
+  /// The file that Load(ticker) reads; empty when no file can hold `ticker` (Load is then
+  /// NotFound). Thread-safe.
+  virtual std::filesystem::path FileFor(std::string_view ticker) const = 0;
 };
 
 }  // namespace stratrun

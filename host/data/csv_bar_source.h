@@ -110,7 +110,7 @@ bool IsSyntheticCsv(const std::filesystem::path& file);
 /// A folder of <TICKER>.csv files in the Yahoo Finance format. Reads files on every
 /// Load (no caching: the cache layer sits on top and uses FileFor to stat files).
 /// Thread-safe: it holds no mutable state, so any number of threads may call it at once.
-class CsvBarSource : public BarSource {
+class CsvBarSource : public FileBarSource {
  public:
   /// The folder need not exist yet; until it does, every ticker is NotFound.
   explicit CsvBarSource(std::filesystem::path dir);
@@ -129,7 +129,7 @@ class CsvBarSource : public BarSource {
 
   /// <dir>/<ticker>.csv for a valid ticker; an empty path for an invalid one, so that
   /// no ticker text can name a file outside the folder.
-  std::filesystem::path FileFor(std::string_view ticker) const;
+  std::filesystem::path FileFor(std::string_view ticker) const override;
 
   const std::filesystem::path& dir() const { return dir_; }
 

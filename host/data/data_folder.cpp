@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <string_view>
 #include <thread>
 
+#include "data/column_file_cache.h"
 #include "data/csv_bar_source.h"
 #include "data/synthetic_bars.h"
 #include "data/universe.h"
@@ -21,6 +23,22 @@ fs::path DefaultDataDir() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return fs::path(xdg) / "stratrun" / "data";
   if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".local" / "share" / "stratrun" / "data";
   return fs::temp_directory_path() / ("stratrun-" + std::to_string(::getuid())) / "data";
+}
+
+fs::path DefaultBarCacheRoot() {
+  const char* mode = std::getenv("STRATRUN_BAR_CACHE");
+  if (mode && (std::string_view(mode) == "off" || std::string_view(mode) == "0")) return {};
+  if (const char* dir = std::getenv("STRATRUN_CACHE_DIR"); dir && *dir) return fs::path(dir) / "bars";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "stratrun" / "bars";
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "stratrun" / "bars";
+  return fs::temp_directory_path() / ("stratrun-" + std::to_string(::getuid())) / "bars";
+}
+
+std::shared_ptr<FileBarSource> OpenBarFiles(const fs::path& dir) {
+  auto csv = std::make_shared<CsvBarSource>(dir);
+  const fs::path root = DefaultBarCacheRoot();
+  if (root.empty()) return csv;
+  return std::make_shared<ColumnFileCache>(std::move(csv), ColumnCacheDirFor(root, dir));
 }
 
 bool IsSyntheticDataDir(const fs::path& dir) {

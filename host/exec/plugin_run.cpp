@@ -19,11 +19,7 @@ class DirectChannel : public RunChannel {
   bool Cancelled() const override { return stop_.stop_requested(); }
   void Log(stratrun_log_level level, std::string_view message) override {
     static const auto logger = Logger("plugin");
-    const auto spd_level = level <= STRATRUN_LOG_DEBUG  ? spdlog::level::debug
-                           : level == STRATRUN_LOG_INFO ? spdlog::level::info
-                           : level == STRATRUN_LOG_WARN ? spdlog::level::warn
-                                                        : spdlog::level::err;
-    logger->log(spd_level, "[{}] {}", label_, message);
+    logger->log(LogLevelOf(level), "[{}] {}", label_, message);
   }
 
  private:

@@ -7,6 +7,8 @@
 
 #include <string_view>
 
+#include <spdlog/common.h>
+
 #include "progress/progress_event.h"
 #include "stratrun/plugin.h"
 
@@ -25,5 +27,13 @@ class RunChannel {
   /// A line the plugin logs (valid UTF-8).
   virtual void Log(stratrun_log_level level, std::string_view message) = 0;
 };
+
+/// The server log's level for a line a plugin logs at `level`.
+constexpr spdlog::level::level_enum LogLevelOf(stratrun_log_level level) {
+  return level <= STRATRUN_LOG_DEBUG  ? spdlog::level::debug
+         : level == STRATRUN_LOG_INFO ? spdlog::level::info
+         : level == STRATRUN_LOG_WARN ? spdlog::level::warn
+                                      : spdlog::level::err;
+}
 
 }  // namespace stratrun

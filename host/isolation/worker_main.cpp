@@ -11,7 +11,7 @@
 
 #include "common/logging.h"
 #include "data/bar_cache.h"
-#include "data/csv_bar_source.h"
+#include "data/data_folder.h"
 #include "exec/plugin_call.h"
 #include "isolation/frame_io.h"
 #include "isolation/shared_ring.h"
@@ -120,7 +120,7 @@ WorkerReturn RunJob(const WorkerJob& job, RingChannel& channel) {
   auto parameters = (*plugin)->schema().ValidateJson(job.parameters_json);
   if (!parameters) return {STRATRUN_INVALID_ARGUMENT, parameters.status().message()};
   RunRequest request{job.run_id, std::move(*parameters), job.tickers, job.max_workers};
-  BarCache data(std::make_shared<CsvBarSource>(job.data_dir));
+  BarCache data(OpenBarFiles(job.data_dir));  // the disk cache a previous worker wrote: no CSV parsed
   PluginReturn returned = CallPlugin(**plugin, request, data, channel);
   return {returned.status, std::move(returned.message)};
 }

@@ -32,13 +32,6 @@ uint64_t ResidentBytes(pid_t pid) {
   return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-spdlog::level::level_enum LevelOf(stratrun_log_level level) {
-  return level <= STRATRUN_LOG_DEBUG  ? spdlog::level::debug
-         : level == STRATRUN_LOG_INFO ? spdlog::level::info
-         : level == STRATRUN_LOG_WARN ? spdlog::level::warn
-                                      : spdlog::level::err;
-}
-
 RunOutcome Failed(std::string code, std::string message) {
   RunOutcome outcome;
   outcome.state = RunState::kError;
@@ -103,7 +96,7 @@ RunOutcome WorkerRunner::Run(const Plugin& plugin, const RunRequest& request, Pr
             events.Deliver(m);
           } else if constexpr (std::is_same_v<T, WorkerLog>) {
             static const auto logger = Logger("plugin");
-            logger->log(LevelOf(m.level), "[{}] {}", label, m.message);
+            logger->log(LogLevelOf(m.level), "[{}] {}", label, m.message);
           } else {
             returned = std::move(m);
           }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "data/column_file_cache.h"
 #include "data/csv_bar_source.h"
 #include "data/synthetic_bars.h"
 #include "data/universe.h"
@@ -93,6 +94,38 @@ TEST(DataFolderTest, DefaultFolderFollowsTheEnvironment) {
   EXPECT_EQ(DefaultDataDir(), "/tmp/xdg/stratrun/data");
   unsetenv("XDG_DATA_HOME");
   if (!restore.empty()) setenv("STRATRUN_DATA_DIR", restore.c_str(), 1);
+}
+
+TEST(DataFolderTest, TheDiskBarCacheFollowsTheEnvironmentAndCanBeTurnedOff) {
+  struct Saved {
+    std::string name, value;
+    bool set;
+  };
+  std::vector<Saved> saved;
+  for (const char* name : {"STRATRUN_BAR_CACHE", "STRATRUN_CACHE_DIR", "XDG_CACHE_HOME"}) {
+    const char* value = std::getenv(name);
+    saved.push_back({name, value ? value : "", value != nullptr});
+    unsetenv(name);
+  }
+  setenv("XDG_CACHE_HOME", "/tmp/xdg-cache", 1);
+  EXPECT_EQ(DefaultBarCacheRoot(), "/tmp/xdg-cache/stratrun/bars");
+  auto files = OpenBarFiles("/srv/market");
+  const auto* disk = dynamic_cast<const ColumnFileCache*>(files.get());
+  ASSERT_NE(disk, nullptr);
+  EXPECT_EQ(disk->cache_dir(), ColumnCacheDirFor("/tmp/xdg-cache/stratrun/bars", "/srv/market"));
+  EXPECT_EQ(files->FileFor("AAPL"), "/srv/market/AAPL.csv");
+
+  setenv("STRATRUN_CACHE_DIR", "/var/cache/stratrun", 1);  // as for the plugin cache
+  EXPECT_EQ(DefaultBarCacheRoot(), "/var/cache/stratrun/bars");
+
+  setenv("STRATRUN_BAR_CACHE", "off", 1);
+  EXPECT_EQ(DefaultBarCacheRoot(), fs::path());
+  EXPECT_NE(dynamic_cast<const CsvBarSource*>(OpenBarFiles("/srv/market").get()), nullptr);
+
+  for (const Saved& s : saved) {
+    if (s.set) setenv(s.name.c_str(), s.value.c_str(), 1);
+    else unsetenv(s.name.c_str());
+  }
 }
 
 }  // namespace
