@@ -60,6 +60,29 @@ constexpr const char* kDbHelp =
 constexpr const char* kDataHelp =
     "Folder of <TICKER>.csv files in the Yahoo Finance format (default $STRATRUN_DATA_DIR, else the "
     "synthetic first-use sample)";
+/// --isolation and --sandbox as given, until parsed into IsolationOptions.
+struct IsolationFlags {
+  std::string mode;
+  std::string sandbox = "none";
+  void ApplyTo(IsolationOptions& options) const {
+    options.process = mode == "process";
+    options.no_network = sandbox == "no-network";
+  }
+};
+
+/// --isolation, --worker-memory and --sandbox, the same for `run` and `serve`.
+void AddIsolationOptions(CLI::App* command, IsolationFlags& flags, IsolationOptions& options,
+                         const char* isolation_help) {
+  command->add_option("--isolation", flags.mode, isolation_help)->option_text("MODE")->check(OneOf({"process", "none"}));
+  command->add_option("--worker-memory", options.worker_memory_mb,
+                      "Memory limit of each worker in MB; a run over it ends with error memory_limit (default: none)")
+      ->option_text("MB")
+      ->check(CLI::Range(16, 1 << 24));
+  command->add_option("--sandbox", flags.sandbox, "none, or no-network: plugins may not open network sockets")
+      ->option_text("MODE")
+      ->check(OneOf({"none", "no-network"}));
+}
+
 constexpr const char* kGlobalFooter =
     "Global options (--plugins DIR, --plugin-cache DIR, --log-level LEVEL; see stratrun --help)\n"
     "may come before or after the subcommand.\n"
@@ -121,19 +144,10 @@ int main(int argc, char** argv) {
           ->option_text("MODE")
           ->check(OneOf({"bar", "json", "none"}));
 
-  std::string run_isolation = "none", run_sandbox = "none";
-  run_cmd->add_option("--isolation", run_isolation,
+  IsolationFlags run_isolation{.mode = "none"};
+  AddIsolationOptions(run_cmd, run_isolation, run.isolation,
                       "process: run the plugin in a worker process this command can always stop; none (the "
-                      "default): in this process, the fastest cold start")
-      ->option_text("MODE")
-      ->check(OneOf({"process", "none"}));
-  run_cmd->add_option("--worker-memory", run.isolation.worker_memory_mb,
-                      "With --isolation process: the worker's memory limit in MB (default: none)")
-      ->option_text("MB")
-      ->check(CLI::Range(16, 1 << 24));
-  run_cmd->add_option("--sandbox", run_sandbox, "With --isolation process: none, or no-network (the plugin may not open sockets)")
-      ->option_text("MODE")
-      ->check(OneOf({"none", "no-network"}));
+                      "default): in this process, the fastest cold start");
   int64_t run_grace = 10;
   run_cmd->add_option("--grace", run_grace,
                       "With --isolation process: seconds a cancelled plugin gets to stop before it is killed (default 10)")
@@ -206,19 +220,10 @@ int main(int argc, char** argv) {
                         "finish on shutdown (default 10)")
       ->option_text("SECONDS")
       ->check(CLI::Range(0, 3600));
-  std::string serve_isolation = "process", serve_sandbox = "none";
-  serve_cmd->add_option("--isolation", serve_isolation,
-                        "process (the default): every run and every plugin load in a worker process the server can "
-                        "always stop; none: plugins run inside the server")
-      ->option_text("MODE")
-      ->check(OneOf({"process", "none"}));
-  serve_cmd->add_option("--worker-memory", serve.isolation.worker_memory_mb,
-                        "Memory limit of each worker in MB; a run over it ends with error memory_limit (default: none)")
-      ->option_text("MB")
-      ->check(CLI::Range(16, 1 << 24));
-  serve_cmd->add_option("--sandbox", serve_sandbox, "none, or no-network: plugins may not open network sockets")
-      ->option_text("MODE")
-      ->check(OneOf({"none", "no-network"}));
+  IsolationFlags serve_isolation{.mode = "process"};
+  AddIsolationOptions(serve_cmd, serve_isolation, serve.isolation,
+                      "process (the default): every run and every plugin load in a worker process the server can "
+                      "always stop; none: plugins run inside the server");
 
   SynthCommandOptions synth;
   auto* data_cmd = app.add_subcommand("data", "Market data tools");
@@ -257,8 +262,7 @@ int main(int argc, char** argv) {
     if (*timeout_option) serve.timeout_seconds = timeout;
     if (*sse_timeout_option) serve.sse_timeout_seconds = sse_timeout;
     serve.restart_on_crash = !no_restart;
-    serve.isolation.process = serve_isolation == "process";
-    serve.isolation.no_network = serve_sandbox == "no-network";
+    serve_isolation.ApplyTo(serve.isolation);
     return ServeCommand(plugins, serve);
   }
   if (*results_cmd) {
@@ -278,8 +282,7 @@ int main(int argc, char** argv) {
     run.sets.emplace_back(assignment.substr(0, eq), assignment.substr(eq + 1));
   }
   run.output = ToOutputFormat(run_output);
-  run.isolation.process = run_isolation == "process";
-  run.isolation.no_network = run_sandbox == "no-network";
+  run_isolation.ApplyTo(run.isolation);
   run.isolation.grace = std::chrono::seconds(run_grace);
   if (*progress_option) run.progress = ToProgressMode(progress_name);
   return RunCommand(plugins, run);
