@@ -1,5 +1,6 @@
 // service_bench — the execution service under load, client and server on loopback:
-//   1. start latency: POST /api/strategies/execute → its `started` event received over SSE;
+//   1. start latency: POST /api/strategies/execute → its `started` event received over SSE,
+//      with spaced arrivals (a free slot) and back to back;
 //   2. fan-out: N SSE subscribers on one run emitting R events/s — every event delivered?
 //      emit→receive latency percentiles (the paced plugin stamps each event's send time
 //      from CLOCK_MONOTONIC; the receiver reads the same clock), twice: subscribed to the
@@ -166,7 +167,13 @@ std::string SseRequest(const std::string& run_id) {
   return "GET /api/strategies/sse/" + run_id + " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
 }
 
-void StartLatency(uint16_t port, int starts) {
+/// How the measured starts arrive.
+enum class Arrivals {
+  kBackToBack,  // each POST as soon as the previous `started` arrived (its run may still be ending)
+  kSpaced,      // each POST 20 ms after the previous run ended: a free slot and a refilled pool
+};
+
+void StartLatency(uint16_t port, int starts, Arrivals arrivals) {
   std::vector<double> ms;
   for (int i = 0; i < starts; ++i) {
     const auto t0 = SteadyClock::now();
@@ -178,15 +185,24 @@ void StartLatency(uint16_t port, int starts) {
     (void)!::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     std::string raw;
     char buf[8192];
-    while (raw.find("event: started") == std::string::npos) {
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      raw.append(buf, static_cast<size_t>(n));
-    }
+    auto read_until = [&](std::string_view what) {
+      while (raw.find(what) == std::string::npos) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        raw.append(buf, static_cast<size_t>(n));
+      }
+    };
+    read_until("event: started");
     ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
+    if (arrivals == Arrivals::kSpaced) {
+      read_until("event: completed");  // the stream ends with the run's terminal event
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     ::close(fd);
   }
-  std::printf("start latency (POST /execute → `started` received over a new SSE connection), %d runs:\n", starts);
+  std::printf("start latency (POST /execute → `started` received over a new SSE connection), %d runs, %s:\n", starts,
+              arrivals == Arrivals::kSpaced ? "each 20 ms after the previous run ended"
+                                            : "back to back (each as soon as the previous started)");
   std::printf("  p50 %.2f ms   p90 %.2f ms   p99 %.2f ms   max %.2f ms\n", Percentile(ms, 50), Percentile(ms, 90),
               Percentile(ms, 99), Percentile(ms, 100));
 }
@@ -357,7 +373,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("server pid %d on port %u\n", server.pid, server.port);
-  StartLatency(server.port, starts);
+  StartLatency(server.port, starts, Arrivals::kSpaced);
+  StartLatency(server.port, starts, Arrivals::kBackToBack);
   FanOut(server.port, subscribers, rate, seconds, Join::kBeforeStart);
   FanOut(server.port, subscribers, rate, seconds, Join::kWhileRunning);
   Stuck(server.port, server.pid, stuck, rate, seconds * 2);

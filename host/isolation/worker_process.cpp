@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <future>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,6 +25,10 @@ constexpr int kControlFd = 3, kMemFd = 4, kDataFd = 5, kSpaceFd = 6;
 /// Where the parent's ends are moved before spawning, so that no source fd is one of the
 /// child's fixed numbers (a dup2 onto itself would keep FD_CLOEXEC).
 constexpr int kFirstParkedFd = 10;
+constexpr int kWorkerNice = 10;  // see WorkerPool::Loop
+// A replacement's start-up (~10 ms of CPU: exec and the dynamic loader) waits this long
+// after a take, so that it does not compete with the start of the run it replaces.
+constexpr auto kRefillDelay = std::chrono::milliseconds(15);
 
 Status Errno(const std::string& what) { return Internal(what + ": " + std::strerror(errno)); }
 
@@ -204,6 +209,11 @@ WorkerPool::~WorkerPool() {
 
 void WorkerPool::Loop() {
   auto log = Logger("isolation");
+  // Every worker is started from this thread and inherits its nice value: plugins (and the
+  // start-up of the next idle worker) yield the CPU to the server's own threads.
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice) != 0) {
+    log->warn("cannot lower the workers' priority: {}", std::strerror(errno));
+  }
   std::unique_lock lock(mutex_);
   auto retry_after = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
@@ -215,7 +225,8 @@ void WorkerPool::Loop() {
       lock.lock();
       continue;
     }
-    if (idle_.size() < target_idle_ && std::chrono::steady_clock::now() >= retry_after) {
+    const auto not_before = std::max(retry_after, refill_at_);
+    if (idle_.size() < target_idle_ && std::chrono::steady_clock::now() >= not_before) {
       lock.unlock();
       auto worker = SpawnWorker(options_, {"--serve"}, true);
       lock.lock();
@@ -228,7 +239,7 @@ void WorkerPool::Loop() {
       continue;
     }
     if (idle_.size() < target_idle_) {
-      wake_.wait_until(lock, retry_after);
+      wake_.wait_until(lock, not_before);
     } else {
       wake_.wait(lock);
     }
@@ -259,7 +270,9 @@ Result<std::unique_ptr<WorkerProcess>> WorkerPool::TakeRunWorker() {
       std::unique_ptr<WorkerProcess> worker = std::move(idle_.front());
       idle_.pop_front();
       if (worker->Exited()) continue;  // killed from outside while idle: destroyed here
-      wake_.notify_all();  // start its replacement
+      const auto now = std::chrono::steady_clock::now();
+      if (refill_at_ <= now) refill_at_ = now + kRefillDelay;
+      wake_.notify_all();  // start its replacement, after kRefillDelay
       return worker;
     }
   }

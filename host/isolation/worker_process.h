@@ -14,6 +14,7 @@
 // every worker is spawned on the pool's own thread, which lives as long as the pool.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -92,7 +93,8 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   /// A run worker waiting for its job: an idle one (a dead idle one is skipped), or one
-  /// started now when none is idle. The pool starts a replacement in the background.
+  /// started now when none is idle. The pool starts a replacement in the background, a
+  /// little later (the run's own start goes first).
   Result<std::unique_ptr<WorkerProcess>> TakeRunWorker();
   /// A worker for `args`, started on the pool's thread (discovery's short-lived workers).
   Result<std::unique_ptr<WorkerProcess>> Spawn(std::vector<std::string> args, bool with_ring);
@@ -114,6 +116,7 @@ class WorkerPool {
   std::deque<std::unique_ptr<WorkerProcess>> idle_;  // guarded by mutex_
   std::deque<Request> requests_;                     // guarded by mutex_
   bool stopping_ = false;                            // guarded by mutex_
+  std::chrono::steady_clock::time_point refill_at_;  // guarded by mutex_: no idle spawn before
   std::thread thread_;
 };
 
