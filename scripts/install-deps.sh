@@ -9,6 +9,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libsqlite3-dev libcli11-dev libgtest-dev
   libseccomp-dev  # the workers' --sandbox no-network
   dpkg-dev  # dpkg-shlibdeps: the Debian package's dependencies (scripts/package.sh)
+  postgresql libpq-dev  # the PostgreSQL store (libpq) and its tests (a throwaway server)
 )
 if [[ "${1:-}" == "--with-browser" ]]; then
   packages+=(chromium)

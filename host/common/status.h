@@ -30,6 +30,7 @@ enum class StatusCode {
   kUnsupported,         // e.g. an ABI major this host does not speak
   kDataError,           // data exists but is unusable
   kInternal,
+  kUnavailable,         // a service the host needs cannot be reached (e.g. the PostgreSQL server)
 };
 
 /// Lower-case snake_case name of a code, as used in JSON errors ("invalid_argument").

@@ -6,11 +6,8 @@
 #include <limits>
 #include <system_error>
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "common/logging.h"
+#include "store/record_codec.h"
 #include "store/sqlite.h"
 
 namespace stratrun {
@@ -86,10 +83,6 @@ constexpr std::string_view kRunColumns =
     "error_code, error_message, created_at, started_at, finished_at, total_items, completed_items, "
     "result_count, passed_count, progress_percent, current_stage, owner, timeout_seconds";
 
-constexpr std::array kAllEventTypes = {EventType::kStarted,        EventType::kProgress,  EventType::kTickerCompleted,
-                                       EventType::kStageCompleted, EventType::kCompleted, EventType::kError,
-                                       EventType::kCancelled};
-
 Status WithContext(const Status& status, std::string_view what) {
   return {status.code(), std::string(what) + ": " + status.message(), status.field()};
 }
@@ -118,83 +111,6 @@ std::optional<std::string> FormatOptional(const std::optional<TimePoint>& time) 
 std::optional<std::string> NullIfEmpty(const std::string& text) {
   if (text.empty()) return std::nullopt;
   return text;
-}
-
-std::optional<EventType> ParseEventType(std::string_view name) {
-  for (EventType type : kAllEventTypes) {
-    if (EventTypeName(type) == name) return type;
-  }
-  return std::nullopt;
-}
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-std::string MetricsJson(const Metrics& metrics) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  for (const auto& [name, value] : metrics) {
-    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-    if (std::isfinite(value)) {
-      w.Double(value);
-    } else {
-      w.Null();
-    }
-  }
-  w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
-std::string ReasonsJson(const std::vector<std::string>& reasons) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartArray();
-  for (const auto& reason : reasons) w.String(reason.data(), static_cast<rapidjson::SizeType>(reason.size()));
-  w.EndArray();
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
-Result<rapidjson::Document> ParseJson(const std::string& text, std::string_view what) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
-  if (doc.HasParseError()) return Status(StatusCode::kDataError, "stored " + std::string(what) + " is not json");
-  return doc;
-}
-
-Result<Metrics> ParseMetrics(const std::string& text) {
-  auto doc = ParseJson(text, "metrics");
-  if (!doc) return doc.status();
-  if (!doc->IsObject()) return Status(StatusCode::kDataError, "stored metrics are not a json object");
-  Metrics metrics;
-  metrics.reserve(doc->MemberCount());
-  for (const auto& member : doc->GetObject()) {
-    const double value = member.value.IsNumber() ? member.value.GetDouble() : std::numeric_limits<double>::quiet_NaN();
-    metrics.emplace_back(std::string(member.name.GetString(), member.name.GetStringLength()), value);
-  }
-  return metrics;
-}
-
-Result<std::vector<std::string>> ParseReasons(const std::string& text) {
-  auto doc = ParseJson(text, "reasons");
-  if (!doc) return doc.status();
-  if (!doc->IsArray()) return Status(StatusCode::kDataError, "stored reasons are not a json array");
-  std::vector<std::string> reasons;
-  reasons.reserve(doc->Size());
-  for (const auto& reason : doc->GetArray()) {
-    if (reason.IsString()) reasons.emplace_back(reason.GetString(), reason.GetStringLength());
-  }
-  return reasons;
-}
-
-Status ValidateRun(const RunRecord& run) {
-  if (run.run_id.empty()) return InvalidArgument("run id is empty", "run_id");
-  if (run.priority != "high" && run.priority != "normal" && run.priority != "low") {
-    return InvalidArgument("unknown priority \"" + run.priority + "\" (high, normal or low)", "priority");
-  }
-  if (run.source != "cli" && run.source != "api") {
-    return InvalidArgument("unknown source \"" + run.source + "\" (cli or api)", "source");
-  }
-  return Status::Ok();
 }
 
 /// Reads one strategy_run row selected as kRunColumns.
@@ -687,10 +603,10 @@ Result<std::vector<ResultRow>> SqliteRunStore::Results(const std::string& run_id
     out.ticker = row.Text(0);
     out.score = row.IsNull(1) ? std::numeric_limits<double>::quiet_NaN() : row.Double(1);
     out.passed = row.Int64(2) != 0;
-    auto metrics = ParseMetrics(row.Text(3));
+    auto metrics = ParseMetricsJson(row.Text(3));
     if (!metrics) return metrics.status();
     out.metrics = std::move(*metrics);
-    auto reasons = ParseReasons(row.Text(4));
+    auto reasons = ParseReasonsJson(row.Text(4));
     if (!reasons) return reasons.status();
     out.reasons = std::move(*reasons);
     return out;

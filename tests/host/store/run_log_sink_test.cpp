@@ -1,6 +1,7 @@
-// RunLogSink over a real SQLite file: everything a run emits is durable after its terminal
-// event, on Flush() and on destruction; the strategy_run row follows the run; a database
-// that refuses writes for a while loses nothing.
+// RunLogSink over every real store (an SQLite file, a PostgreSQL database): everything a
+// run emits is durable after its terminal event, on Flush() and on destruction; the
+// strategy_run row follows the run; a store that refuses or holds back writes for a while
+// loses nothing.
 #include "store/run_log_sink.h"
 
 #include <gtest/gtest.h>
@@ -8,14 +9,15 @@
 #include <atomic>
 #include <thread>
 
-#include "store/sqlite.h"
+#include "support/store_backends.h"
 #include "support/test_support.h"
 
 namespace stratrun {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::TempDir;
+using testing::StoreBackend;
+using testing::StoreLocation;
+using testing::WriteBlocker;
 using TimePoint = std::chrono::system_clock::time_point;
 
 constexpr int64_t kStartMs = 1768473000000;  // 2026-01-15T10:30:00.000Z
@@ -63,10 +65,11 @@ class FakeRun {
   uint64_t seq_ = 0;
 };
 
-class RunLogSinkTest : public ::testing::Test {
+class RunLogSinkTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
-    auto opened = RunStore::Open(path_);
+    ASSERT_TRUE(where_.ok()) << where_.error();
+    auto opened = RunStore::Open(where_.location());
     ASSERT_TRUE(opened.ok()) << opened.status().message();
     store_ = std::move(*opened);
     run_.run_id = "run-1";
@@ -80,13 +83,12 @@ class RunLogSinkTest : public ::testing::Test {
     return run.ok() && run->has_value() ? **run : RunRecord{};
   }
 
-  TempDir dir_;
-  fs::path path_ = dir_.path() / "runs.db";
+  StoreLocation where_{GetParam()};
   std::unique_ptr<RunStore> store_;
   RunRecord run_;
 };
 
-TEST_F(RunLogSinkTest, AThousandEventsAndRowsAreDurableWhenTheTerminalEventReturns) {
+TEST_P(RunLogSinkTest, AThousandEventsAndRowsAreDurableWhenTheTerminalEventReturns) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
   RunLogSink sink(*store_, run_);
   FakeRun run(sink, run_.run_id);
@@ -128,7 +130,7 @@ TEST_F(RunLogSinkTest, AThousandEventsAndRowsAreDurableWhenTheTerminalEventRetur
   EXPECT_EQ(stored.strategy_code, "bullish_breakout");
 }
 
-TEST_F(RunLogSinkTest, AnErrorEndRecordsItsCodeAndMessage) {
+TEST_P(RunLogSinkTest, AnErrorEndRecordsItsCodeAndMessage) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
   RunLogSink sink(*store_, run_);
   FakeRun run(sink, run_.run_id);
@@ -152,7 +154,7 @@ TEST_F(RunLogSinkTest, AnErrorEndRecordsItsCodeAndMessage) {
   EXPECT_EQ(*store_->LastSeq(run_.run_id), 3u);
 }
 
-TEST_F(RunLogSinkTest, ACancelledEndRecordsTheReason) {
+TEST_P(RunLogSinkTest, ACancelledEndRecordsTheReason) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
   RunLogSink sink(*store_, run_);
   FakeRun run(sink, run_.run_id);
@@ -171,7 +173,7 @@ TEST_F(RunLogSinkTest, ACancelledEndRecordsTheReason) {
   EXPECT_EQ(stored.finished_at, At(42));
 }
 
-TEST_F(RunLogSinkTest, FlushMakesEverythingSoFarDurableMidRun) {
+TEST_P(RunLogSinkTest, FlushMakesEverythingSoFarDurableMidRun) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
   RunLogSink sink(*store_, run_, {.flush_interval = kLongTime, .batch_size = 100000});
   FakeRun run(sink, run_.run_id);
@@ -194,7 +196,7 @@ TEST_F(RunLogSinkTest, FlushMakesEverythingSoFarDurableMidRun) {
   ASSERT_TRUE(sink.Flush().ok());  // nothing new: returns at once
 }
 
-TEST_F(RunLogSinkTest, DestructionFlushes) {
+TEST_P(RunLogSinkTest, DestructionFlushes) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
   {
     RunLogSink sink(*store_, run_, {.flush_interval = kLongTime, .batch_size = 100000});
@@ -213,7 +215,7 @@ TEST_F(RunLogSinkTest, DestructionFlushes) {
   EXPECT_EQ(stored.status, RunState::kRunning);  // no terminal event arrived
 }
 
-TEST_F(RunLogSinkTest, AFullBatchIsWrittenWithoutWaitingForTheInterval) {
+TEST_P(RunLogSinkTest, AFullBatchIsWrittenWithoutWaitingForTheInterval) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
   RunLogSink sink(*store_, run_, {.flush_interval = kLongTime, .batch_size = 10});
   FakeRun run(sink, run_.run_id);
@@ -228,7 +230,7 @@ TEST_F(RunLogSinkTest, AFullBatchIsWrittenWithoutWaitingForTheInterval) {
   EXPECT_LT(25 - last, 10u) << "a full batch waited for the interval";
 }
 
-TEST_F(RunLogSinkTest, WritesRefusedForAWhileAreRetriedAndNothingIsLost) {
+TEST_P(RunLogSinkTest, WritesRefusedForAWhileAreRetriedAndNothingIsLost) {
   // The run row does not exist yet, so every batch fails until it is created.
   RunLogSink sink(*store_, run_, {.flush_interval = std::chrono::milliseconds(5)});
   FakeRun run(sink, run_.run_id);
@@ -246,12 +248,10 @@ TEST_F(RunLogSinkTest, WritesRefusedForAWhileAreRetriedAndNothingIsLost) {
   EXPECT_EQ(Stored().result_count, 50);
 }
 
-TEST_F(RunLogSinkTest, AnotherProcessHoldingTheWriteLockDelaysButLosesNothing) {
+TEST_P(RunLogSinkTest, AnotherProcessHoldingWritesBackDelaysButLosesNothing) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
-  auto other = sqlite::Database::Open(path_);
-  ASSERT_TRUE(other.ok());
-  auto lock = sqlite::Transaction::Begin(**other);
-  ASSERT_TRUE(lock.ok());
+  auto lock = WriteBlocker::Hold(where_, run_.run_id);
+  ASSERT_TRUE(lock.ok()) << lock.status().message();
 
   RunLogSink sink(*store_, run_, {.flush_interval = std::chrono::milliseconds(5)});
   FakeRun run(sink, run_.run_id);
@@ -262,7 +262,7 @@ TEST_F(RunLogSinkTest, AnotherProcessHoldingTheWriteLockDelaysButLosesNothing) {
   }
   std::thread releaser([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_TRUE(lock->Commit().ok());
+    EXPECT_TRUE((*lock)->Release().ok());
   });
   run.Emit(EventType::kCompleted, 100);  // waits for the lock
   releaser.join();
@@ -271,14 +271,12 @@ TEST_F(RunLogSinkTest, AnotherProcessHoldingTheWriteLockDelaysButLosesNothing) {
   EXPECT_EQ(Stored().status, RunState::kCompleted);
 }
 
-TEST_F(RunLogSinkTest, ARunFloodingFasterThanTheDiskIsHeldBackAndMemoryStaysBounded) {
+TEST_P(RunLogSinkTest, ARunFloodingFasterThanTheDiskIsHeldBackAndMemoryStaysBounded) {
   ASSERT_TRUE(store_->CreateRun(run_).ok());
-  // Another process holds the write lock: nothing can be committed until it lets go, so a
-  // run that keeps emitting must be held back at the queue's bound.
-  auto other = sqlite::Database::Open(path_);
-  ASSERT_TRUE(other.ok());
-  auto lock = sqlite::Transaction::Begin(**other);
-  ASSERT_TRUE(lock.ok());
+  // Another process holds the run's writes back: nothing can be committed until it lets
+  // go, so a run that keeps emitting must be held back at the queue's bound.
+  auto lock = WriteBlocker::Hold(where_, run_.run_id);
+  ASSERT_TRUE(lock.ok()) << lock.status().message();
 
   constexpr size_t kCap = 256u << 10;
   constexpr int kEvents = 5000;  // ≈ 10 MB of messages: 40 × the bound
@@ -303,7 +301,7 @@ TEST_F(RunLogSinkTest, ARunFloodingFasterThanTheDiskIsHeldBackAndMemoryStaysBoun
   ASSERT_GT(sink.push_backs(), 0u) << "the run was never held back";
   const int held_at = emitted.load();
   EXPECT_LT(held_at, kEvents / 4) << "the run went on while nothing could be written";
-  EXPECT_TRUE(lock->Commit().ok());
+  EXPECT_TRUE((*lock)->Release().ok());
   plugin.join();
 
   EXPECT_LE(sink.peak_queued_bytes(), kCap + 4096) << "the queue held more than its bound (plus one event)";
@@ -314,7 +312,7 @@ TEST_F(RunLogSinkTest, ARunFloodingFasterThanTheDiskIsHeldBackAndMemoryStaysBoun
   EXPECT_EQ(Stored().status, RunState::kCompleted);
 }
 
-TEST_F(RunLogSinkTest, ALiveViewerIsShownOnlyWhatTheLogKeeps) {
+TEST_P(RunLogSinkTest, ALiveViewerIsShownOnlyWhatTheLogKeeps) {
   // No run row yet: every batch fails, so nothing may reach the viewer.
   testing::RecordingSink viewer;
   RunLogSink sink(*store_, run_, {.flush_interval = std::chrono::milliseconds(1)}, &viewer);
@@ -352,7 +350,7 @@ TEST_F(RunLogSinkTest, ALiveViewerIsShownOnlyWhatTheLogKeeps) {
   EXPECT_EQ(viewer.results().size(), 300u);
 }
 
-TEST_F(RunLogSinkTest, SeveralRunsLogConcurrentlyThroughOneStore) {
+TEST_P(RunLogSinkTest, SeveralRunsLogConcurrentlyThroughOneStore) {
   std::vector<std::thread> threads;
   for (int r = 0; r < 4; ++r) {
     RunRecord record = run_;
@@ -380,6 +378,8 @@ TEST_F(RunLogSinkTest, SeveralRunsLogConcurrentlyThroughOneStore) {
     EXPECT_EQ((*stored)->passed_count, 100);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RunLogSinkTest, testing::kAllStoreBackends, testing::StoreBackendName);
 
 }  // namespace
 }  // namespace stratrun
