@@ -1,7 +1,8 @@
 // The stratrun subcommands. Each returns the process exit code:
-//   0 success; 1 the run failed (or the run log could not be read); 2 bad usage or input
-//   (unknown strategy, bad parameter, missing data folder); 130 the run was cancelled by
-//   Ctrl-C (SIGINT) or SIGTERM.
+//   0 success; 1 the run failed (or the run log could not be opened or read: a PostgreSQL
+//   server that cannot be reached, a schema newer than this stratrun); 2 bad usage or input
+//   (unknown strategy, bad parameter, missing data folder, a --db value no store takes);
+//   130 the run was cancelled by Ctrl-C (SIGINT) or SIGTERM.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,11 @@ inline constexpr int kExitRunFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitCancelled = 130;
 
+/// Says on stderr why OpenRunStore failed ("stratrun: …") and returns the exit code for it:
+/// kExitUsage for a --db value that cannot name a run log (kInvalidArgument), else
+/// kExitRunFailed (the server cannot be reached, the schema is newer, …).
+int RunLogOpenFailed(const Status& status);
+
 /// `list [--json]`: strategies, then rejected files with reasons.
 int ListCommand(const PluginOptions& plugins, bool json);
 /// `describe CODE [--json]`: a strategy and its parameter schema.
@@ -33,7 +39,7 @@ struct RunOptions {
   std::string universe;                                   // --universe
   std::vector<std::pair<std::string, std::string>> sets;  // --set k=v, in order
   std::filesystem::path data_dir;                         // --data
-  std::filesystem::path db;                               // --db
+  std::string db;                                         // --db FILE|URI
   OutputFormat output = OutputFormat::kTable;
   bool all_rows = false;  // --all: the table shows every row, not only the passing ones
   std::optional<ProgressMode> progress;  // unset: a bar on a terminal, nothing otherwise
@@ -44,7 +50,7 @@ struct RunOptions {
 int RunCommand(const PluginOptions& plugins, const RunOptions& options);
 
 struct RunsOptions {
-  std::filesystem::path db;
+  std::string db;  // --db FILE|URI
   std::string strategy_code;
   std::string status;
   int64_t limit = 20;
@@ -55,7 +61,7 @@ struct RunsOptions {
 int RunsCommand(const RunsOptions& options);
 
 struct ResultsOptions {
-  std::filesystem::path db;
+  std::string db;  // --db FILE|URI
   std::string run_id;  // or a unique prefix of one
   bool passed_only = false;
   std::string sort_by = "score";
@@ -70,7 +76,7 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   std::filesystem::path data_dir;  // --data
-  std::filesystem::path db;        // --db
+  std::string db;                  // --db FILE|URI
   std::filesystem::path web_root;  // --web-root; empty: the installed or source dashboard
   // Unset: from the environment (MAX_CONCURRENT_EXECUTIONS, EXECUTION_QUEUE_SIZE,
   // EXECUTION_TIMEOUT, SSE_TIMEOUT), else the defaults (2, 10, 1800 s, unlimited).
@@ -81,7 +87,20 @@ struct ServeOptions {
   int64_t grace_seconds = 10;  // on SIGTERM/SIGINT, how long running runs may take to finish
   bool restart_on_crash = true;  // run under the supervisor (cli/supervisor.h); --no-restart: not
   IsolationOptions isolation;    // --isolation (default process), --worker-memory, --sandbox; grace from --grace
+  // Cluster mode (--db postgresql://…): this instance's name (empty: the host name), and how
+  // long an instance may be silent before the others end its runs (STRATRUN_LEASE_TIMEOUT).
+  std::string instance_name;   // --instance-name
+  int lease_timeout_seconds = 15;  // --lease-timeout
 };
+
+struct DbMigrateOptions {
+  std::string db;  // --db FILE|URI
+};
+
+/// `db migrate`: opens the run log, which applies any pending schema migrations, and says
+/// on stdout which schema version it is at ("run log LOCATION: schema up to date (version
+/// N)", the location without its password). RunLogOpenFailed's exit codes.
+int DbMigrateCommand(const DbMigrateOptions& options);
 
 /// Fills unset limits from the seed's environment variables.
 void ApplyServeEnvironment(ServeOptions& options);

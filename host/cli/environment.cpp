@@ -12,6 +12,7 @@
 #include "data/csv_bar_source.h"
 #include "data/data_folder.h"
 #include "data/universe.h"
+#include "store/pg.h"  // RedactedUri only: no SQL outside store/
 
 namespace stratrun {
 namespace fs = std::filesystem;
@@ -51,10 +52,11 @@ std::string UrlScheme(std::string_view value) {
   return "";
 }
 
-/// Why a run log URL of `scheme` cannot be opened by this build.
+/// Why a run log URL of `scheme` (neither file: nor PostgreSQL's) cannot be opened.
 std::string UnsupportedSchemeReason(const std::string& scheme) {
-  if (scheme == "postgresql" || scheme == "postgres" || scheme == "pgsql") return "PostgreSQL support is not built in";
-  if (scheme == "mysql" || scheme == "mariadb") return "MySQL support is not built in";
+  if (scheme == "postgresql" || scheme == "postgres") return "write " + scheme + ":// in lower case";
+  if (scheme == "pgsql") return "write postgresql:// for PostgreSQL";
+  if (scheme == "mysql" || scheme == "mariadb") return "MySQL is not supported";
   if (scheme == "sqlite" || scheme == "sqlite3") return "give the file's path itself, not a " + scheme + ":// URL";
   return scheme + ":// URLs are not supported";
 }
@@ -82,12 +84,18 @@ Result<fs::path> FileUriPath(std::string_view uri, const std::string& source) {
   return fs::path(*path);
 }
 
-/// `value` (from `source`, "--db" or "STRATRUN_DB") as a run log file.
-Result<fs::path> RunLogFile(const std::string& value, const std::string& source) {
+/// `value` (from `source`, "--db" or "STRATRUN_DB") as a RunStore::Open location.
+Result<std::string> RunLogValue(const std::string& value, const std::string& source) {
+  if (IsPostgresLocation(value)) return value;
   const std::string scheme = UrlScheme(value);
-  if (scheme.empty()) return fs::path(value);
-  if (scheme == "file") return FileUriPath(value, source);
-  return InvalidArgument(source + " " + scheme + "://…: this build supports only SQLite files (" +
+  if (scheme.empty()) return value;
+  if (scheme == "file") {
+    auto path = FileUriPath(value, source);
+    if (!path) return path.status();
+    // A file whose name reads as a URI ("file:postgresql://x") stays a file.
+    return IsPostgresLocation(path->string()) ? "./" + path->string() : path->string();
+  }
+  return InvalidArgument(source + " " + scheme + "://…: the run log is an SQLite file or a postgresql:// URI (" +
                              UnsupportedSchemeReason(scheme) + ")",
                          "db");
 }
@@ -171,23 +179,38 @@ Result<MarketData> OpenMarketData(const fs::path& explicit_dir) {
   return data;
 }
 
-fs::path DefaultDatabasePath() {
+std::string DefaultDatabasePath() {
   if (const char* db = std::getenv("STRATRUN_DB"); db && *db) return db;
-  return UserDir("XDG_DATA_HOME", ".local/share") / "stratrun.db";
+  return (UserDir("XDG_DATA_HOME", ".local/share") / "stratrun.db").string();
 }
 
-Result<fs::path> RunLogPath(const fs::path& explicit_db) {
-  if (!explicit_db.empty()) return RunLogFile(explicit_db.string(), "--db");
-  if (const char* db = std::getenv("STRATRUN_DB"); db && *db) return RunLogFile(db, "STRATRUN_DB");
+Result<std::string> RunLogLocation(const std::string& explicit_db) {
+  if (!explicit_db.empty()) return RunLogValue(explicit_db, "--db");
+  if (const char* db = std::getenv("STRATRUN_DB"); db && *db) return RunLogValue(db, "STRATRUN_DB");
   return DefaultDatabasePath();
 }
 
-Result<std::unique_ptr<RunStore>> OpenRunStore(const fs::path& explicit_db) {
-  auto path = RunLogPath(explicit_db);
-  if (!path) return path.status();
-  auto store = RunStore::Open(*path);
-  if (!store) return InvalidArgument("cannot open the run log " + path->string() + ": " + store.status().message(), "db");
-  return store;
+std::string ShownRunLogLocation(const std::string& location) {
+  return IsPostgresLocation(location) ? pg::RedactedUri(location) : location;
+}
+
+Result<std::string> RunLogPath(const std::string& explicit_db) {
+  auto location = RunLogLocation(explicit_db);
+  if (!location) return location.status();
+  return ShownRunLogLocation(*location);
+}
+
+Result<std::unique_ptr<RunStore>> OpenRunStore(const std::string& explicit_db) {
+  auto location = RunLogLocation(explicit_db);
+  if (!location) return location.status();
+  auto store = RunStore::Open(*location);
+  if (store) return store;
+  const Status& failure = store.status();
+  // PostgreSQL's messages name the server already ("cannot connect to PostgreSQL at <uri>:
+  // …", "database <uri>: …"), without the password.
+  if (IsPostgresLocation(*location)) return Status(failure.code(), failure.message(), "db");
+  const StatusCode code = failure.code() == StatusCode::kUnsupported ? failure.code() : StatusCode::kInvalidArgument;
+  return Status(code, "cannot open the run log " + *location + ": " + failure.message(), "db");
 }
 
 }  // namespace stratrun

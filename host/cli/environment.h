@@ -5,14 +5,17 @@
 //            $XDG_CACHE_HOME/stratrun or ~/.cache/stratrun
 //   data     --data DIR (must exist), else $STRATRUN_DATA_DIR, $XDG_DATA_HOME/stratrun/data
 //            or ~/.local/share/stratrun/data, filled with the synthetic sample on first use
-//   run log  --db FILE, else $STRATRUN_DB, $XDG_DATA_HOME/stratrun/stratrun.db or
-//            ~/.local/share/stratrun/stratrun.db. Only SQLite files: a `scheme://` value
-//            (postgresql://, mysql://, http://, …) is refused by name, never taken for a
-//            path; a local `file:` URI (file:///var/lib/x.db) names its file.
+//   run log  --db FILE|URI, else $STRATRUN_DB, $XDG_DATA_HOME/stratrun/stratrun.db or
+//            ~/.local/share/stratrun/stratrun.db: an SQLite file (a path, or a local
+//            `file:` URI such as file:///var/lib/x.db), or a PostgreSQL database
+//            (postgresql://… or postgres://…, as libpq reads it). Any other `scheme://`
+//            value (mysql://, http://, …) is refused by name, never taken for a path.
+//            A run log location is shown with its password taken out (RunLogPath).
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -52,17 +55,34 @@ struct MarketData {
 /// use and saying so on stderr.
 Result<MarketData> OpenMarketData(const std::filesystem::path& explicit_dir);
 
-std::filesystem::path DefaultDatabasePath();
+/// $STRATRUN_DB when set, else the default run log file.
+std::string DefaultDatabasePath();
 
-/// The run log file that `explicit_db` (--db; empty: $STRATRUN_DB, else the default) names.
-/// InvalidArgument (field "db") for a URL this build cannot open — any `scheme://` value
-/// but a local file: URI — naming the flag or variable and the scheme, never echoing the
-/// rest of the URL (it may hold a password):
-///   --db postgresql://…: this build supports only SQLite files (PostgreSQL support is not built in)
-Result<std::filesystem::path> RunLogPath(const std::filesystem::path& explicit_db);
+/// The run log location `explicit_db` (--db; empty: $STRATRUN_DB, else the default) names,
+/// as RunStore::Open takes it: an SQLite file's path (a file: URI decoded to its path) or a
+/// PostgreSQL URI, passed on whole (it may hold a password: never print it, print
+/// RunLogPath's). InvalidArgument (field "db") for a URL no store can open, naming the flag
+/// or variable and the scheme, never echoing the rest of the URL:
+///   --db mysql://…: the run log is an SQLite file or a postgresql:// URI (MySQL is not supported)
+Result<std::string> RunLogLocation(const std::string& explicit_db);
 
-/// Opens the run log RunLogPath(explicit_db) names, creating it if needed. The one way
-/// run, runs, results and serve open it.
-Result<std::unique_ptr<RunStore>> OpenRunStore(const std::filesystem::path& explicit_db);
+/// RunLogLocation(explicit_db) as it may be shown (the serve start line, `db migrate`): a
+/// file's path, or a PostgreSQL URI with every password taken out.
+Result<std::string> RunLogPath(const std::string& explicit_db);
+
+/// `location` (a RunLogLocation) with any password taken out.
+std::string ShownRunLogLocation(const std::string& location);
+
+/// Opens the run log RunLogLocation(explicit_db) names, applying pending schema
+/// migrations: an SQLite file is created if needed (with its folder); a PostgreSQL URI
+/// creates nothing locally. The one way run, runs, results, serve and db migrate open it.
+/// Errors (field "db") name the location as RunLogPath shows it. A PostgreSQL failure keeps
+/// the store's code and message: kUnavailable when the server cannot be reached ("cannot
+/// connect to PostgreSQL at <uri without password>: …"), kUnsupported for a schema newer
+/// than this stratrun's ("database <uri>: database schema version N is newer …"),
+/// kInvalidArgument for a URI libpq cannot read. An SQLite file's is "cannot open the run
+/// log FILE: …", kUnsupported for a newer schema, else kInvalidArgument (e.g. a file that
+/// cannot be created).
+Result<std::unique_ptr<RunStore>> OpenRunStore(const std::string& explicit_db);
 
 }  // namespace stratrun

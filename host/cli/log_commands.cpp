@@ -40,10 +40,7 @@ int RunsCommand(const RunsOptions& options) {
     }
   }
   auto store = OpenRunStore(options.db);
-  if (!store) {
-    std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
-    return kExitUsage;
-  }
+  if (!store) return RunLogOpenFailed(store.status());
   EndOrphanedRuns(**store);  // a run whose process died is listed as it ended: interrupted
   auto runs = (*store)->ListRuns(filter);
   if (!runs) {
@@ -56,10 +53,7 @@ int RunsCommand(const RunsOptions& options) {
 
 int ResultsCommand(const ResultsOptions& options) {
   auto store = OpenRunStore(options.db);
-  if (!store) {
-    std::fprintf(stderr, "stratrun: %s\n", store.status().message().c_str());
-    return kExitUsage;
-  }
+  if (!store) return RunLogOpenFailed(store.status());
   // The whole id or a unique prefix of it (the tables show 8 characters).
   auto run_id = (*store)->ResolveRunId(options.run_id);
   if (!run_id) {

@@ -1,5 +1,5 @@
-// stratrun: list, describe and run strategy plugins, serve the API and dashboard, read the
-// run log, make sample data.
+// stratrun: list, describe and run strategy plugins, serve the API and dashboard, read and
+// migrate the run log, make sample data.
 //
 // The global options (--plugins, --plugin-cache, --log-level, --version) are the main
 // app's; every subcommand falls through to it (CLI11's fallthrough, set once before any
@@ -56,7 +56,8 @@ ProgressMode ToProgressMode(const std::string& name) {
 const std::vector<std::string> kOutputFormats = {"table", "json", "csv"};
 constexpr const char* kOutputHelp = "table, json or csv (default table)";
 constexpr const char* kDbHelp =
-    "Run log, an SQLite file (default $STRATRUN_DB, else ~/.local/share/stratrun/stratrun.db)";
+    "Run log: an SQLite file or a postgresql:// URI (default $STRATRUN_DB, else ~/.local/share/stratrun/stratrun.db)";
+constexpr const char* kDbText = "FILE|URI";
 constexpr const char* kDataHelp =
     "Folder of <TICKER>.csv files in the Yahoo Finance format (default $STRATRUN_DATA_DIR, else the "
     "synthetic first-use sample)";
@@ -135,7 +136,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--set", sets, "Set a parameter (repeatable; stratrun describe CODE lists them)")
       ->option_text("NAME=VALUE");
   run_cmd->add_option("--data", run.data_dir, kDataHelp)->option_text("DIR");
-  run_cmd->add_option("--db", run.db, kDbHelp)->option_text("FILE");
+  run_cmd->add_option("--db", run.db, kDbHelp)->option_text(kDbText);
   run_cmd->add_option("--output", run_output, kOutputHelp)->option_text("FORMAT")->check(OneOf(kOutputFormats));
   run_cmd->add_flag("--all", run.all_rows,
                     "Show every row in the table, not only the passing ones (json and csv always have every row)");
@@ -156,7 +157,7 @@ int main(int argc, char** argv) {
 
   RunsOptions runs;
   auto* runs_cmd = app.add_subcommand("runs", "The run history, newest first");
-  runs_cmd->add_option("--db", runs.db, kDbHelp)->option_text("FILE");
+  runs_cmd->add_option("--db", runs.db, kDbHelp)->option_text(kDbText);
   runs_cmd->add_option("--strategy", runs.strategy_code, "Only runs of this strategy")->option_text("CODE");
   runs_cmd->add_option("--status", runs.status,
                        "Only runs in this state: queued, starting, running, completing, completed, cancelled or error")
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
   results_cmd->add_option("RUN_ID", results.run_id, "A run id from stratrun runs, or any unique prefix of one")
       ->required()
       ->option_text(" ");
-  results_cmd->add_option("--db", results.db, kDbHelp)->option_text("FILE");
+  results_cmd->add_option("--db", results.db, kDbHelp)->option_text(kDbText);
   results_cmd->add_flag("--passed", results.passed_only, "Only tickers that passed");
   results_cmd->add_option("--sort", results.sort_by,
                           "score, ticker, passed or a metric name (default score); a metric gets a column")
@@ -184,7 +185,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--host", serve.host, "Address to listen on (default 127.0.0.1)")->option_text("ADDRESS");
   serve_cmd->add_option("--port", serve.port, "Port to listen on (default 8080; 0: any free port)")->option_text("PORT");
   serve_cmd->add_option("--data", serve.data_dir, kDataHelp)->option_text("DIR");
-  serve_cmd->add_option("--db", serve.db, kDbHelp)->option_text("FILE");
+  serve_cmd->add_option("--db", serve.db, kDbHelp)->option_text(kDbText);
   serve_cmd->add_option("--web-root", serve.web_root, "Folder of the dashboard's files (default: the installed ones)")
       ->option_text("DIR");
   unsigned max_concurrent = 0;
@@ -220,6 +221,14 @@ int main(int argc, char** argv) {
                         "finish on shutdown (default 10)")
       ->option_text("SECONDS")
       ->check(CLI::Range(0, 3600));
+  serve_cmd->add_option("--instance-name", serve.instance_name,
+                        "Cluster mode (--db postgresql://…): this instance's name in /api/health (default: the host name)")
+      ->option_text("NAME");
+  serve_cmd->add_option("--lease-timeout", serve.lease_timeout_seconds,
+                        "Cluster mode (--db postgresql://…): an instance silent this long is declared dead and its "
+                        "runs end interrupted, 1 to 3600 (default $STRATRUN_LEASE_TIMEOUT, else 15)")
+      ->option_text("SECONDS")
+      ->check(CLI::Range(1, 3600));
   IsolationFlags serve_isolation{.mode = "process"};
   AddIsolationOptions(serve_cmd, serve_isolation, serve.isolation,
                       "process (the default): every run and every plugin load in a worker process the server can "
@@ -241,7 +250,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   synth_cmd->add_option("--seed", synth.seed, "Random seed (default 42)")->option_text("N");
 
-  for (CLI::App* command : {list, describe, run_cmd, runs_cmd, results_cmd, serve_cmd, data_cmd, synth_cmd}) {
+  DbMigrateOptions migrate;
+  auto* db_cmd = app.add_subcommand("db", "Run log tools");
+  db_cmd->require_subcommand(1);
+  auto* migrate_cmd = db_cmd->add_subcommand(
+      "migrate", "Bring the run log's schema up to date (every command does so on opening it) and say its version");
+  migrate_cmd->add_option("--db", migrate.db, kDbHelp)->option_text(kDbText);
+
+  for (CLI::App* command :
+       {list, describe, run_cmd, runs_cmd, results_cmd, serve_cmd, data_cmd, synth_cmd, db_cmd, migrate_cmd}) {
     command->footer(kGlobalFooter);
   }
 
@@ -269,6 +286,7 @@ int main(int argc, char** argv) {
     results.output = ToOutputFormat(results_output);
     return ResultsCommand(results);
   }
+  if (*db_cmd) return DbMigrateCommand(migrate);
   if (*data_cmd) {
     if (*count_option) synth.ticker_count = ticker_count;
     return DataSynthCommand(synth);

@@ -3,10 +3,16 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/supervisor.h"
+#include "cluster/cluster_feed.h"
+#include "cluster/cluster_scheduler.h"
+#include "cluster/instance_lease.h"
+#include "common/process_owner.h"
 #include "common/logging.h"
 #include "exec/executor.h"
 #include "exec/recovery.h"
@@ -41,6 +47,50 @@ fs::path WebRoot(const fs::path& explicit_root) {
   return STRATRUN_SOURCE_WEB_DIR;
 }
 
+/// --instance-name, else the host name.
+std::string InstanceName(const std::string& explicit_name) {
+  if (!explicit_name.empty()) return explicit_name;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "stratrun";
+  return host;
+}
+
+/// Cluster mode (a run log instances share): this instance's lease, the shared queue's
+/// scheduler and what it hears from the others.
+struct ClusterNode {
+  ClusterNode(const ServeOptions& options, RunStore& store, ClusterStore& cluster, Executor& executor,
+              PluginRegistry& registry, BarSource& data, EventHub& hub)
+      : self{.id = ThisProcessOwner(),
+             .name = InstanceName(options.instance_name),
+             .max_concurrent = executor.options().max_concurrent},
+        scheduler({.self = self,
+                   .queue_capacity = executor.options().queue_capacity,
+                   .lease_timeout = std::chrono::seconds(options.lease_timeout_seconds)},
+                  store, cluster, executor, [&registry] { return registry.catalog(); }, data, hub),
+        lease({.self = self, .lease_timeout = std::chrono::seconds(options.lease_timeout_seconds)}, store, cluster,
+              executor, hub),
+        feed(self.id, store, cluster, hub, executor, scheduler) {}
+
+  Status Start() {
+    if (Status s = lease.Start(); !s.ok()) return s;
+    if (Status s = feed.Start(); !s.ok()) return s;
+    scheduler.Wake();  // runs may be waiting already
+    return Status::Ok();
+  }
+  /// Stops claiming runs; the lease goes once the executor has finished (Stop()).
+  void StopClaiming() { scheduler.Shutdown(); }
+  void Stop() {
+    scheduler.Shutdown();
+    feed.Stop();
+    lease.Stop();
+  }
+
+  InstanceInfo self;
+  ClusterScheduler scheduler;
+  InstanceLease lease;
+  ClusterFeed feed;
+};
+
 }  // namespace
 
 void ApplyServeEnvironment(ServeOptions& options) {
@@ -52,6 +102,9 @@ void ApplyServeEnvironment(ServeOptions& options) {
   }
   if (!options.timeout_seconds) {
     if (auto v = EnvInteger("EXECUTION_TIMEOUT")) options.timeout_seconds = *v;
+  }
+  if (const char* text = std::getenv("STRATRUN_LEASE_TIMEOUT"); text && *text && options.lease_timeout_seconds == 15) {
+    if (auto v = EnvInteger("STRATRUN_LEASE_TIMEOUT")) options.lease_timeout_seconds = static_cast<int>(*v);
   }
   if (!options.sse_timeout_seconds) {
     if (auto v = EnvInteger("SSE_TIMEOUT")) options.sse_timeout_seconds = *v;
@@ -97,6 +150,17 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   if (options.timeout_seconds) executor_options.default_timeout = std::chrono::seconds(*options.timeout_seconds);
   if (isolation) executor_options.runner = &isolation->runner();
   Executor executor(executor_options, **store, *data->bars, hub, hub);
+  std::optional<ClusterNode> cluster;
+  if (ClusterStore* shared = (*store)->cluster()) {
+    cluster.emplace(options, **store, *shared, executor, registry, *data->bars, hub);
+    if (Status joined = cluster->Start(); !joined.ok()) {
+      std::fprintf(stderr, "stratrun: cannot join the cluster: %s\n", joined.message().c_str());
+      cluster->Stop();
+      executor.Shutdown(std::chrono::milliseconds(0));
+      return ServerExit(kExitUsage);
+    }
+  }
+  RunScheduler& scheduler = cluster ? static_cast<RunScheduler&>(cluster->scheduler) : executor;
   const RecoveryReport recovered = RecoverRuns(**store, *catalog, *data->bars, executor);
   if (!recovered.interrupted.empty() || !recovered.requeued.empty() || !recovered.failed.empty()) {
     std::fprintf(stderr, "recovered after restart: %zu interrupted, %zu requeued, %zu could not run\n",
@@ -105,11 +169,12 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   PluginWatcher watcher(registry, registry.plugin_dirs());
 
   http::ApiServer server({.host = options.host, .port = options.port},
-                         {.registry = registry, .store = **store, .data = *data->bars, .executor = executor,
+                         {.registry = registry, .store = **store, .data = *data->bars, .executor = scheduler,
                           .hub = hub, .web_root = WebRoot(options.web_root), .version = STRATRUN_VERSION,
                           .market_data_synthetic = data->synthetic, .market_data_dir = data->dir});
   if (Status started = server.Start(); !started.ok()) {
     std::fprintf(stderr, "stratrun: %s\n", started.message().c_str());
+    if (cluster) cluster->Stop();
     executor.Shutdown(std::chrono::milliseconds(0));
     return ServerExit(kExitUsage);
   }
@@ -118,6 +183,10 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
               RunLogPath(options.db)->c_str());
   for (const auto& rejected : catalog->rejected) {
     std::fprintf(stderr, "stratrun: rejected %s: %s\n", rejected.file.c_str(), rejected.reason.c_str());
+  }
+  if (cluster) {
+    std::printf("cluster: instance %s (%s), lease timeout %d s\n", cluster->self.name.c_str(), cluster->self.id.c_str(),
+                options.lease_timeout_seconds);
   }
   std::printf("isolation: %s\n", isolation ? "each run in its own worker process" : "none (plugins run in this process)");
   std::printf("listening on http://%s:%u\n", options.host.c_str(), server.port());
@@ -145,7 +214,9 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   // Finish or cancel running runs (queued ones stay queued for the next start), close every
   // stream cleanly, then stop serving. The run log is durable once each run's sink is done.
   server.BeginShutdown(std::chrono::seconds(options.grace_seconds));  // health and lifecycle streams say so
+  if (cluster) cluster->StopClaiming();
   executor.Shutdown(std::chrono::seconds(options.grace_seconds));
+  if (cluster) cluster->Stop();
   hub.Shutdown();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the terminating chunks go out
   server.Stop();

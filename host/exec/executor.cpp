@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "common/logging.h"
+#include "exec/start_estimate.h"
 #include "progress/fan_out_sink.h"
 #include "store/run_log_sink.h"
 
@@ -223,6 +224,13 @@ std::chrono::seconds Executor::TimeoutOf(const RunSubmission& submission) const 
 }
 
 // ---- submitting -------------------------------------------------------------------------------
+
+size_t Executor::FreeSlots() const {
+  std::lock_guard lock(mutex_);
+  const size_t idle = IdleWorkersLocked();
+  const size_t waiting = queued_.size() + reserved_;
+  return idle > waiting ? idle - waiting : 0;
+}
 
 size_t Executor::IdleWorkersLocked() const {
   return shutting_down_ ? 0 : options_.max_concurrent - std::min(busy_workers_, options_.max_concurrent);
@@ -542,18 +550,15 @@ std::vector<QueueEntry> Executor::QueueLocked() const {
   }
   while (slots.size() < options_.max_concurrent) slots.emplace_back(now);
 
+  std::vector<std::optional<EstimateDuration>> durations;
+  durations.reserve(queued_.size());
+  for (const auto& run : queued_) durations.push_back(expected(run->record.strategy_code));
+  const auto starts = EstimateStarts(std::move(slots), durations);
   int64_t position = 0;
-  for (const auto& run : queued_) {
-    QueueEntry entry{run->record, run->submission.priority, ++position, std::nullopt};
-    auto slot = std::min_element(slots.begin(), slots.end(), [](const auto& a, const auto& b) {
-      return a && (!b || *a < *b);  // known before unknown
-    });
-    if (!shutting_down_ && slot != slots.end() && *slot) {
-      entry.estimated_start_time = **slot;
-      const auto duration = expected(run->record.strategy_code);
-      *slot = duration ? std::optional(**slot + *duration) : std::nullopt;
-    }
-    entries.push_back(std::move(entry));
+  for (size_t i = 0; i < queued_.size(); ++i) {
+    const auto& run = queued_[i];
+    entries.push_back({run->record, run->submission.priority, ++position,
+                       shutting_down_ ? std::nullopt : starts[i]});
   }
   return entries;
 }

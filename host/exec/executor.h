@@ -44,19 +44,13 @@
 #include "exec/cancellation.h"
 #include "exec/plugin_run.h"
 #include "exec/run_listener.h"
+#include "exec/run_scheduler.h"
 #include "progress/run_state.h"
 #include "plugins/plugin.h"
 #include "progress/progress_sink.h"
 #include "store/run_store.h"
 
 namespace stratrun {
-
-enum class Priority { kHigh, kNormal, kLow };
-
-/// "high", "normal", "low" (as stored in strategy_run.priority).
-std::string_view PriorityName(Priority priority);
-/// The inverse of PriorityName; nullopt for anything else.
-std::optional<Priority> ParsePriority(std::string_view name);
 
 struct ExecutorOptions {
   unsigned max_concurrent = 2;                  // worker threads (at least 1)
@@ -71,34 +65,12 @@ struct ExecutorOptions {
   PluginRunner* runner = nullptr;
 };
 
-struct RunSubmission {
-  std::shared_ptr<const Plugin> plugin;
-  RunRequest request;  // run_id, validated parameters, resolved tickers, max_workers
-  Priority priority = Priority::kNormal;
-  std::optional<std::chrono::seconds> timeout;  // options.max_execution_time; default_timeout when unset
-  std::string source = "api";
-};
-
-struct SubmitResult {
-  std::string run_id;
-  RunState status;            // queued, or running when an idle worker takes it at once
-  int64_t position_in_queue;  // 0 = running/starting now, 1 = next, …
-  std::optional<std::chrono::system_clock::time_point> estimated_start_time;  // now for position 0
-};
-
-struct QueueEntry {
-  RunRecord run;      // live snapshot (status, progress, counts, times)
-  Priority priority;
-  int64_t position;   // 0 for running runs; 1.. for queued, in start order
-  std::optional<std::chrono::system_clock::time_point> estimated_start_time;  // queued runs
-};
-
 /// Runs submitted runs on `max_concurrent` worker threads plus one timer thread.
 ///
 /// Thread-safe: every method may be called from any thread. Submit, Requeue, Cancel,
 /// Queue and Active never wait for a running plugin (they may wait for the store). The
 /// listener and the `live` sink are never called with an executor lock held.
-class Executor {
+class Executor final : public RunScheduler {
  public:
   /// `store`, `data`, `live` (a ProgressSink shared by all runs; it receives every event
   /// and result of every run, including the terminal event of a run cancelled while
@@ -116,7 +88,7 @@ class Executor {
   /// idle worker takes at once do not count); FailedPrecondition
   /// "server is shutting down" once Shutdown began; InvalidArgument without a plugin or
   /// run id; the store's error (e.g. AlreadyExists for a taken run id).
-  Result<SubmitResult> Submit(RunSubmission submission);
+  Result<SubmitResult> Submit(RunSubmission submission) override;
 
   /// Queues a run that is already stored as queued (after a restart), regardless of
   /// queue_capacity, in its created_at order. The run will record the version and sha256
@@ -135,15 +107,19 @@ class Executor {
   /// "run x already finished (completed)" if finished, or "run x is not active in this
   /// server (running)" for a stored unfinished run this executor does not hold (a CLI
   /// run); InvalidArgument for reason kNone.
-  Status Cancel(const std::string& run_id, CancelReason reason = CancelReason::kUser);
+  Status Cancel(const std::string& run_id, CancelReason reason = CancelReason::kUser) override;
 
   /// Running runs first (position 0, in start order), then queued runs in the order they
   /// will start, with estimated start times (see the model above).
-  std::vector<QueueEntry> Queue() const;
+  std::vector<QueueEntry> Queue() const override;
   /// Live snapshot of an active (queued or running) run, or nullopt.
-  std::optional<QueueEntry> Active(const std::string& run_id) const;
+  std::optional<QueueEntry> Active(const std::string& run_id) const override;
 
   const ExecutorOptions& options() const { return options_; }
+  SchedulerLimits limits() const override { return {options_.max_concurrent, options_.queue_capacity}; }
+  /// Workers that would start a run at once: idle ones less the runs already waiting (0
+  /// once shutting down). What a cluster's queue feeder claims runs for.
+  size_t FreeSlots() const;
 
   /// Stops accepting runs; queued runs stay queued in the store (they run after a restart,
   /// see RecoverRuns) and in Queue(); running runs get `grace` to finish, then are

@@ -12,7 +12,19 @@ namespace {
 
 constexpr std::string_view kInterrupted = "interrupted";
 
-/// What the run needs to be queued again, or InvalidArgument saying why it cannot run.
+/// Claims `run` for this process; false (logged when the store failed) when another
+/// process claimed it first or the store cannot be written.
+bool Claim(RunStore& store, RunRecord& run) {
+  auto claimed = store.ClaimRun(run, ThisProcessOwner());
+  if (!claimed.ok()) {
+    Logger("exec")->error("recovery: cannot claim run {}: {}", run.run_id, claimed.status().message());
+    return false;
+  }
+  return *claimed;
+}
+
+}  // namespace
+
 Result<RunSubmission> Revalidate(const RunRecord& run, const PluginCatalog& catalog, BarSource& data) {
   auto plugin = catalog.Find(run.strategy_code);
   if (!plugin) return InvalidArgument("strategy '" + run.strategy_code + "' is no longer installed");
@@ -32,19 +44,6 @@ Result<RunSubmission> Revalidate(const RunRecord& run, const PluginCatalog& cata
   return submission;
 }
 
-/// Claims `run` for this process; false (logged when the store failed) when another
-/// process claimed it first or the store cannot be written.
-bool Claim(RunStore& store, RunRecord& run) {
-  auto claimed = store.ClaimRun(run, ThisProcessOwner());
-  if (!claimed.ok()) {
-    Logger("exec")->error("recovery: cannot claim run {}: {}", run.run_id, claimed.status().message());
-    return false;
-  }
-  return *claimed;
-}
-
-}  // namespace
-
 bool IsOrphaned(const RunRecord& run) {
   if (run.owner.empty()) return run.source == "api";
   // A process never takes its own runs for orphans, whatever /proc says (or fails to say),
@@ -55,6 +54,7 @@ bool IsOrphaned(const RunRecord& run) {
 
 std::vector<std::string> EndOrphanedRuns(RunStore& store, ProgressSink* live) {
   std::vector<std::string> ended;
+  if (store.cluster() != nullptr) return ended;  // leases decide (cluster/instance_lease.h)
   constexpr std::array kWasRunning = {RunState::kStarting, RunState::kRunning, RunState::kCompleting};
   auto runs = store.RunsInStates(kWasRunning);
   if (!runs.ok()) {
@@ -81,6 +81,7 @@ std::vector<std::string> EndOrphanedRuns(RunStore& store, ProgressSink* live) {
 }
 
 RecoveryReport RecoverRuns(RunStore& store, const PluginCatalog& catalog, BarSource& data, Executor& executor) {
+  if (store.cluster() != nullptr) return {};  // the cluster's queue and leases do this
   auto log = Logger("exec");
   RecoveryReport report;
   report.interrupted = EndOrphanedRuns(store);

@@ -9,6 +9,11 @@
 // running is never touched, so several processes may share one run log. Runs logged
 // before owners were stored (schema version 1) have no owner: those of the server
 // (source "api") count as orphaned, those of the CLI are left as they are.
+//
+// On a store instances share (RunStore::cluster() is set) process evidence says nothing
+// about other machines, so EndOrphanedRuns and RecoverRuns do nothing there: an instance
+// whose lease expires has its runs ended by the others (cluster/instance_lease.h), and
+// queued runs wait in the shared queue.
 #pragma once
 
 #include <string>
@@ -27,6 +32,12 @@ struct RecoveryReport {
   std::vector<std::string> requeued;     // were queued: queued again in the executor
   std::vector<std::string> failed;       // were queued but cannot run: now error/interrupted
 };
+
+/// What a stored queued run needs to be queued again (by RecoverRuns, or by an instance of
+/// a cluster that claimed it): the plugin still in `catalog`, parameters_json passing its
+/// schema, the tickers resolved, its priority, source and timeout. InvalidArgument saying
+/// why it cannot run.
+Result<RunSubmission> Revalidate(const RunRecord& run, const PluginCatalog& catalog, BarSource& data);
 
 /// True when nobody will ever end `run`: see the overview. Only proof that its owner died
 /// counts (OwnerStateOf == kDead); a run of the calling process, or one whose owner cannot

@@ -29,7 +29,7 @@
 
 #include "common/status.h"
 #include "data/bar_series.h"
-#include "exec/executor.h"
+#include "exec/run_scheduler.h"
 #include "plugins/plugin_registry.h"
 #include "live/event_hub.h"
 #include "store/run_store.h"
@@ -52,7 +52,7 @@ struct ApiServices {
   PluginRegistry& registry;
   RunStore& store;
   BarSource& data;
-  Executor& executor;
+  RunScheduler& executor;  // the Executor, or on a cluster the ClusterScheduler
   EventHub& hub;
   std::filesystem::path web_root;  // the dashboard's files
   std::string version;

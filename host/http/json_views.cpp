@@ -38,7 +38,20 @@ std::string HealthJson(const ApiState& state) {
                      ",\"queued\":" + std::to_string(static_cast<int64_t>(queue.size()) - running) +
                      ",\"subscribers\":" + std::to_string(svc.hub.subscriber_count()) +
                      ",\"market_data\":{\"synthetic\":" + (svc.market_data_synthetic ? "true" : "false") +
-                     ",\"dir\":" + JsonString(svc.market_data_dir.string()) + "}}";
+                     ",\"dir\":" + JsonString(svc.market_data_dir.string()) + "}";
+  // On a cluster: this instance, and every instance heard from within the lease timeout.
+  if (const auto members = svc.executor.Membership()) {
+    const auto instance = [](const InstanceInfo& i) {
+      return "{\"id\":" + JsonString(i.id) + ",\"name\":" + JsonString(i.name) +
+             ",\"max_concurrent\":" + std::to_string(i.max_concurrent) + "}";
+    };
+    json += ",\"instance\":" + instance(members->self) + ",\"instances\":[";
+    for (size_t i = 0; i < members->live.size(); ++i) {
+      json += (i ? "," : "") + instance(members->live[i]);
+    }
+    json += "]";
+  }
+  json += "}";
   return json;
 }
 
@@ -49,7 +62,7 @@ std::string StrategyJson(const Plugin& plugin) {
   return buffer.GetString();
 }
 
-std::string QueueJson(const std::vector<QueueEntry>& queue, const ExecutorOptions& options) {
+std::string QueueJson(const std::vector<QueueEntry>& queue, const SchedulerLimits& options) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();

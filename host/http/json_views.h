@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "data/bar_series.h"
-#include "exec/executor.h"
+#include "exec/run_scheduler.h"
 #include "plugins/plugin.h"
 #include "progress/progress_event.h"
 #include "store/run_store.h"
@@ -30,7 +30,7 @@ std::string HealthJson(const ApiState& state);
 /// GET /api/strategies/{code}: the plugin's descriptor with its parameter schema.
 std::string StrategyJson(const Plugin& plugin);
 /// GET /api/strategies/queue: the entries as Executor::Queue() gives them, totals and limits.
-std::string QueueJson(const std::vector<QueueEntry>& queue, const ExecutorOptions& options);
+std::string QueueJson(const std::vector<QueueEntry>& queue, const SchedulerLimits& options);
 /// GET /api/strategies/runs: `runs` (already the live views) with the paging echoed.
 std::string RunListJson(const std::vector<RunRecord>& runs, int64_t total, int64_t limit, int64_t offset);
 /// GET …/runs/{id}/status: progress (100 once completed), times, an estimated completion

@@ -234,7 +234,7 @@ class Routes {
   }
 
   void Queue(ResponseWriter& response) {
-    SendJson(response, Code::Ok, QueueJson(svc_.executor.Queue(), svc_.executor.options()));
+    SendJson(response, Code::Ok, QueueJson(svc_.executor.Queue(), svc_.executor.limits()));
   }
 
   void ListRuns(ResponseWriter& response) {

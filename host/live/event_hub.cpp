@@ -76,6 +76,7 @@ struct EventHub::Subscription {
 struct EventHub::Taken {
   std::unordered_map<std::string, std::deque<ProgressEvent>> events;
   std::vector<RunRecord> changes;
+  std::unordered_set<std::string> stored;  // runs another process wrote events of (OnStoredEvents)
   std::vector<std::shared_ptr<Subscription>> joining;
   std::string server_frame;  // new this round (AnnounceShutdown)
 };
@@ -129,6 +130,22 @@ void EventHub::OnRunChanged(const RunRecord& run) noexcept {
     if (wake) wake_.notify_one();
   } catch (const std::exception& e) {
     Logger("sse")->error("run {}: lifecycle change not streamed: {}", run.run_id, e.what());
+  }
+}
+
+void EventHub::OnStoredEvents(const std::string& run_id) noexcept {
+  try {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stored_.insert(run_id);
+      wake = !work_;
+      work_ = true;
+    }
+    if (wake) wake_.notify_one();
+  } catch (const std::exception& e) {
+    Logger("sse")->error("run {}: stored events not announced: {}", run_id, e.what());
   }
 }
 
@@ -251,6 +268,7 @@ void EventHub::FanOutLoop() {
       wake_.wait_until(lock, last_round + batch_wait, [&] { return stopping_; });
       taken.events.swap(inbox_);
       taken.changes.swap(changes_);
+      taken.stored.swap(stored_);
       taken.joining.swap(joining_);
       if (server_frame_new_) taken.server_frame = server_frame_;
       server_frame_new_ = false;
@@ -316,6 +334,12 @@ SteadyTime EventHub::Round(Taken& taken, bool final) {
   for (size_t i = 0; i < run_frames.size(); ++i) last_frame_of_run[run_frames[i].first] = i;
 
   if (!taken.server_frame.empty()) st.server_frame = taken.server_frame;
+  // 4. Streams of runs another process wrote events of read the store now, not at their next poll.
+  if (!taken.stored.empty()) {
+    for (auto& sub : st.streams) {
+      if (!sub->all && taken.stored.contains(sub->run_id)) sub->next_poll = now;
+    }
+  }
 
   // 5. New streams.
   for (auto& sub : taken.joining) {

@@ -61,6 +61,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/status.h"
@@ -129,6 +130,10 @@ class EventHub : public ProgressSink, public RunListener {
   void OnResult(const std::string&, const ResultRow&) noexcept override {}
   /// Quick: queues the change for the lifecycle stream.
   void OnRunChanged(const RunRecord& run) noexcept override;
+  /// Quick: another process (an instance sharing the database) stored new events of
+  /// `run_id`; its streams waiting on the store read it in the next round instead of at
+  /// their next poll (every 250 ms otherwise), so a run owned elsewhere streams live.
+  void OnStoredEvents(const std::string& run_id) noexcept;
 
   /// A run's stream: first a `retry:` line, then every event with seq > after_seq — from
   /// the store and from memory, in seq order, no gaps, no duplicates — then live events;
@@ -195,6 +200,7 @@ class EventHub : public ProgressSink, public RunListener {
   bool stopping_ = false;  // Shutdown called: the next round is the last
   std::unordered_map<std::string, std::deque<ProgressEvent>> inbox_;  // per run, at most memory_events_per_run
   std::vector<RunRecord> changes_;
+  std::unordered_set<std::string> stored_;  // OnStoredEvents since the last round
   std::vector<std::shared_ptr<Subscription>> joining_;
   std::string server_frame_;       // AnnounceShutdown's frame, once called
   bool server_frame_new_ = false;  // not yet taken by a round

@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -347,6 +349,25 @@ Status Connection::Revive() {
   if (broken()) return Unreachable(location_, PQerrorMessage(conn_));
   Logger("store")->info("reconnected to PostgreSQL at {}", location_);
   return Configure();
+}
+
+Result<std::vector<Connection::Notification>> Connection::WaitForNotifications(std::chrono::milliseconds timeout) {
+  std::vector<Notification> out;
+  const auto take = [&] {
+    while (PGnotify* notify = PQnotifies(conn_)) {
+      out.push_back({notify->relname, notify->extra != nullptr ? notify->extra : ""});
+      PQfreemem(notify);
+    }
+  };
+  if (PQconsumeInput(conn_) != 1 || broken()) return Unreachable(location_, PQerrorMessage(conn_));
+  take();
+  if (!out.empty()) return out;
+  pollfd readable{PQsocket(conn_), POLLIN, 0};
+  const int ready = poll(&readable, 1, static_cast<int>(std::max<int64_t>(timeout.count(), 0)));
+  if (ready < 0 && errno != EINTR) return Unreachable(location_, std::strerror(errno));
+  if (ready > 0 && (PQconsumeInput(conn_) != 1 || broken())) return Unreachable(location_, PQerrorMessage(conn_));
+  take();
+  return out;
 }
 
 // ---- Transaction ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 // SQL is written only inside host/store/; nothing outside it (but tests) includes this header.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -184,6 +185,17 @@ class Connection {
   Status Revive();
   /// True once the connection is lost (it cannot be used again without Revive()).
   bool broken() const;
+
+  /// One NOTIFY this connection received (after LISTEN channel).
+  struct Notification {
+    std::string channel;
+    std::string payload;
+  };
+  /// Waits up to `timeout` for notifications (those already received return at once) and
+  /// returns what arrived, oldest first; empty after a quiet timeout. kUnavailable when
+  /// the connection is lost (notifications sent meanwhile are gone: LISTEN again after
+  /// Revive and re-read what they would have said).
+  Result<std::vector<Notification>> WaitForNotifications(std::chrono::milliseconds timeout);
   /// The SQLSTATE of the last failed Exec/ExecScript; empty after one that succeeded.
   const std::string& last_sqlstate() const { return last_sqlstate_; }
   /// The server as messages may name it (no password).

@@ -165,6 +165,11 @@ int64_t OffsetOrZero(int64_t offset) { return offset < 0 ? 0 : offset; }
 
 // ---- writes (inside a transaction) ------------------------------------------------------------
 
+/// A RETURNING clause that announces the written run on kRunsChannel (ClusterStore).
+std::string AnnounceRun() {
+  return " RETURNING pg_notify('" + std::string(kRunsChannel) + "', run_id || ' ' || status || ' ' || owner)";
+}
+
 Status WriteRun(Connection& db, const RunRecord& run) {
   Params params;
   const std::string id = params.Add(run.run_id);
@@ -176,7 +181,7 @@ Status WriteRun(Connection& db, const RunRecord& run) {
     first = false;
   }
   // Only the run's owner may write it (RunClaims alone changes the owner).
-  sql += " WHERE run_id = " + id + " AND owner = " + owner;
+  sql += " WHERE run_id = " + id + " AND owner = " + owner + AnnounceRun();
   auto updated = db.Exec(sql, params);
   if (!updated) return WithContext(updated.status(), "update run " + run.run_id);
   if (updated->affected() > 0) return Status::Ok();
@@ -190,6 +195,27 @@ Status WriteRun(Connection& db, const RunRecord& run) {
           "run " + run.run_id + " is owned by " + std::string(stored->Text(0, 0)) + ", not by this writer (" +
               run.owner + ")",
           "run_id"};
+}
+
+/// Announces on kEventsChannel, once per run of `events`, the highest seq now stored.
+Status AnnounceEvents(Connection& db, std::span<const ProgressEvent> events) {
+  std::vector<std::pair<std::string_view, uint64_t>> last;  // per run, in batch order
+  for (const ProgressEvent& event : events) {
+    auto it = std::find_if(last.begin(), last.end(), [&](const auto& l) { return l.first == event.run_id; });
+    if (it == last.end()) {
+      last.emplace_back(event.run_id, event.seq);
+    } else {
+      it->second = std::max(it->second, event.seq);
+    }
+  }
+  ArrayLiteral payloads;
+  for (const auto& [run_id, seq] : last) payloads.Add(std::string(run_id) + " " + std::to_string(seq));
+  Params params;
+  auto sent = db.Exec("SELECT pg_notify('" + std::string(kEventsChannel) + "', p) FROM unnest(" +
+                          params.Add(payloads.Take()) + "::text[]) AS p",
+                      params);
+  if (!sent) return WithContext(sent.status(), "announce events");
+  return Status::Ok();
 }
 
 Status WriteEvents(Connection& db, std::span<const ProgressEvent> events) {
@@ -257,7 +283,7 @@ Status WriteEvents(Connection& db, std::span<const ProgressEvent> events) {
     }
     return WithContext(written.status(), "append events of run " + std::string(run_ids.front()));
   }
-  if (written->size() == static_cast<int>(pending.size())) return Status::Ok();
+  if (written->size() == static_cast<int>(pending.size())) return AnnounceEvents(db, events);
   std::set<std::pair<std::string, uint64_t>> stored;
   for (int r = 0; r < written->size(); ++r) {
     stored.emplace(std::string(written->Text(r, 0)), static_cast<uint64_t>(written->Int64(r, 1)));
@@ -462,7 +488,8 @@ Status PostgresRunStore::CreateRun(const RunRecord& run) {
     columns.append(", ").append(column);
     values.append(", ").append(value);
   }
-  auto inserted = lease->db().Exec("INSERT INTO strategy_run (" + columns + ") VALUES (" + values + ")", params);
+  auto inserted =
+      lease->db().Exec("INSERT INTO strategy_run (" + columns + ") VALUES (" + values + ")" + AnnounceRun(), params);
   if (!inserted) {
     if (inserted.status().code() == StatusCode::kAlreadyExists) {
       return {StatusCode::kAlreadyExists, "run " + run.run_id + " already exists", "run_id"};
@@ -487,7 +514,7 @@ Result<bool> PostgresRunStore::ClaimRun(RunRecord& run, const std::string& new_o
   // finds the owner changed and matches nothing.
   const std::string sql = "UPDATE strategy_run SET owner = " + params.Add(new_owner) +
                           " WHERE run_id = " + params.Add(run.run_id) + " AND owner = " + params.Add(run.owner) +
-                          " AND status = " + params.Add(RunStateName(run.status));
+                          " AND status = " + params.Add(RunStateName(run.status)) + AnnounceRun();
   auto claimed = lease->db().Exec(sql, params);
   if (!claimed) return WithContext(claimed.status(), "claim run " + run.run_id);
   if (claimed->affected() == 0) return false;
@@ -731,6 +758,166 @@ Result<int64_t> PostgresRunStore::CountResults(const std::string& run_id, bool p
                                params);
   if (!rows) return WithContext(rows.status(), "count results of run " + run_id);
   return rows->Int64(0, 0);
+}
+
+
+// ---- ClusterStore -------------------------------------------------------------------------------
+
+namespace {
+
+/// The ORDER BY of the shared queue: priority level (high 0, normal 1, low 2) less one per
+/// `aging` waited, never below 0; then creation order.
+std::string QueueOrder(Params& params, std::chrono::seconds aging) {
+  const std::string seconds = params.Add(static_cast<int64_t>(std::max<int64_t>(aging.count(), 1)));
+  return " ORDER BY GREATEST(0, (CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END) - "
+         "floor(extract(epoch FROM now() - created_at) / " + seconds + "::bigint)::bigint), created_at, created_seq";
+}
+
+constexpr std::string_view kInstanceColumns =
+    "instance_id, name, max_concurrent, (extract(epoch FROM started_at) * 1000)::bigint, "
+    "(extract(epoch FROM heartbeat_at) * 1000)::bigint";
+
+std::string Interval(Params& params, std::chrono::milliseconds span) {
+  return "(" + params.Add(static_cast<int64_t>(span.count())) + "::bigint * interval '1 millisecond')";
+}
+
+class PostgresListener final : public NotificationListener {
+ public:
+  explicit PostgresListener(std::unique_ptr<Connection> db) : db_(std::move(db)) {}
+  Result<std::vector<Notification>> Wait(std::chrono::milliseconds timeout) override {
+    auto received = db_->WaitForNotifications(timeout);
+    if (!received) return received.status();
+    std::vector<Notification> out;
+    out.reserve(received->size());
+    for (auto& n : *received) out.push_back({std::move(n.channel), std::move(n.payload)});
+    return out;
+  }
+
+ private:
+  std::unique_ptr<Connection> db_;
+};
+
+}  // namespace
+
+Status PostgresRunStore::RegisterInstance(const InstanceInfo& instance) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  auto done = lease->db().Exec(
+      "INSERT INTO stratrun_instance (instance_id, name, max_concurrent) VALUES (" + params.Add(instance.id) + ", " +
+          params.Add(instance.name) + ", " + params.Add(static_cast<int64_t>(instance.max_concurrent)) +
+          ") ON CONFLICT (instance_id) DO UPDATE SET name = excluded.name, max_concurrent = excluded.max_concurrent, "
+          "heartbeat_at = now()",
+      params);
+  if (!done) return WithContext(done.status(), "register instance " + instance.name);
+  return Status::Ok();
+}
+
+Status PostgresRunStore::Heartbeat(const std::string& instance_id) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  auto done = lease->db().Exec(
+      "UPDATE stratrun_instance SET heartbeat_at = now() WHERE instance_id = " + params.Add(instance_id), params);
+  if (!done) return WithContext(done.status(), "heartbeat");
+  if (done->affected() == 0) {
+    return {StatusCode::kFailedPrecondition, "this instance's lease was lost: another instance declared it dead"};
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<InstanceInfo>> PostgresRunStore::LiveInstances(std::chrono::milliseconds silence) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  auto rows = lease->db().Exec("SELECT " + std::string(kInstanceColumns) +
+                                   " FROM stratrun_instance WHERE heartbeat_at >= now() - " +
+                                   Interval(params, silence) + " ORDER BY name, instance_id",
+                               params);
+  if (!rows) return WithContext(rows.status(), "list instances");
+  std::vector<InstanceInfo> out;
+  for (int r = 0; r < rows->size(); ++r) {
+    out.push_back({.id = std::string(rows->Text(r, 0)),
+                   .name = std::string(rows->Text(r, 1)),
+                   .max_concurrent = static_cast<unsigned>(std::max<int64_t>(rows->Int64(r, 2), 0)),
+                   .started_at = FromEpochMs(rows->Int64(r, 3)),
+                   .heartbeat_at = FromEpochMs(rows->Int64(r, 4))});
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> PostgresRunStore::SilentInstances(std::chrono::milliseconds silence) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  auto rows = lease->db().Exec(
+      "SELECT instance_id FROM stratrun_instance WHERE heartbeat_at < now() - " + Interval(params, silence), params);
+  if (!rows) return WithContext(rows.status(), "list silent instances");
+  std::vector<std::string> out;
+  for (int r = 0; r < rows->size(); ++r) out.emplace_back(rows->Text(r, 0));
+  return out;
+}
+
+Status PostgresRunStore::RemoveInstance(const std::string& instance_id) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  auto done = lease->db().Exec("DELETE FROM stratrun_instance WHERE instance_id = " + params.Add(instance_id), params);
+  if (!done) return WithContext(done.status(), "remove instance");
+  return Status::Ok();
+}
+
+Result<std::optional<RunRecord>> PostgresRunStore::ClaimNextQueued(const std::string& owner,
+                                                                   std::chrono::seconds aging) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  const std::string me = params.Add(owner);
+  // One statement, one transaction: the row lock taken by FOR UPDATE is held until the
+  // UPDATE commits, and SKIP LOCKED lets other claimers take the next run meanwhile.
+  const std::string sql = "UPDATE strategy_run SET owner = " + me +
+                          " WHERE run_id = (SELECT run_id FROM strategy_run WHERE status = 'queued' AND owner = ''" +
+                          QueueOrder(params, aging) + " LIMIT 1 FOR UPDATE SKIP LOCKED) AND owner = '' RETURNING " +
+                          std::string(kRunColumns) + ", pg_notify('" + std::string(kRunsChannel) +
+                          "', run_id || ' ' || status || ' ' || owner)";
+  auto rows = lease->db().Exec(sql, params);
+  if (!rows) return WithContext(rows.status(), "claim the next queued run");
+  if (rows->size() == 0) return std::optional<RunRecord>();
+  auto run = ReadRun(*rows, 0);
+  if (!run) return run.status();
+  return std::optional<RunRecord>(std::move(*run));
+}
+
+Result<std::vector<RunRecord>> PostgresRunStore::UnclaimedQueue(std::chrono::seconds aging) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  auto rows = lease->db().Exec("SELECT " + std::string(kRunColumns) +
+                                   " FROM strategy_run WHERE status = 'queued' AND owner = ''" +
+                                   QueueOrder(params, aging),
+                               params);
+  if (!rows) return WithContext(rows.status(), "read the queue");
+  return ReadRuns(*rows);
+}
+
+Status PostgresRunStore::Notify(std::string_view channel, std::string_view payload) {
+  auto lease = Borrow();
+  if (!lease) return lease.status();
+  Params params;
+  auto done = lease->db().Exec("SELECT pg_notify(" + params.Add(channel) + ", " + params.Add(payload) + ")", params);
+  if (!done) return WithContext(done.status(), "notify " + std::string(channel));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<NotificationListener>> PostgresRunStore::Listen(std::span<const std::string_view> channels) {
+  auto db = Connection::Open(uri_);
+  if (!db) return db.status();
+  for (std::string_view channel : channels) {
+    // Channel names are this program's constants (identifiers), never user input.
+    auto done = (*db)->Exec("LISTEN " + std::string(channel));
+    if (!done) return WithContext(done.status(), "listen " + std::string(channel));
+  }
+  return std::unique_ptr<NotificationListener>(new PostgresListener(std::move(*db)));
 }
 
 }  // namespace stratrun

@@ -34,7 +34,7 @@ class Connection;
 /// with another writer). A connection the server closed while idle is reconnected before
 /// use; one lost mid-operation fails that operation with kUnavailable and is replaced.
 /// Failures carry PostgreSQL's message, naming the server without its password.
-class PostgresRunStore final : public RunStore {
+class PostgresRunStore final : public RunStore, public ClusterStore {
  public:
   /// How many connections a store keeps at most; an operation beyond that waits for one
   /// to come back.
@@ -80,6 +80,18 @@ class PostgresRunStore final : public RunStore {
 
   Status AppendBatch(const RunRecord& run, std::span<const ProgressEvent> events,
                      std::span<const ResultRow> rows) override;
+
+  ClusterStore* cluster() override { return this; }
+  Status RegisterInstance(const InstanceInfo& instance) override;
+  Status Heartbeat(const std::string& instance_id) override;
+  Result<std::vector<InstanceInfo>> LiveInstances(std::chrono::milliseconds silence) override;
+  Result<std::vector<std::string>> SilentInstances(std::chrono::milliseconds silence) override;
+  Status RemoveInstance(const std::string& instance_id) override;
+  Result<std::optional<RunRecord>> ClaimNextQueued(const std::string& owner, std::chrono::seconds aging) override;
+  Result<std::vector<RunRecord>> UnclaimedQueue(std::chrono::seconds aging) override;
+  Status Notify(std::string_view channel, std::string_view payload) override;
+  /// A connection of the listener's own (not one of the pool's).
+  Result<std::unique_ptr<NotificationListener>> Listen(std::span<const std::string_view> channels) override;
 
  private:
   class Lease;

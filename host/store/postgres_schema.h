@@ -15,6 +15,9 @@
 // and tickers are COLLATE "C", so they sort byte by byte (as in SQLite) whatever the
 // database's locale. schema_version holds one row per applied migration.
 //
+// Version 2 adds stratrun_instance (one lease per instance of a cluster: ClusterStore) and
+// an index of the queued runs no instance has claimed yet.
+//
 // SQL is written only inside host/store/.
 #pragma once
 
@@ -73,6 +76,17 @@ CREATE TABLE run_event (
   json       text NOT NULL,
   PRIMARY KEY (run_id, seq)
 );
+)sql",
+    // 2: instance leases and the shared queue's index.
+    R"sql(
+CREATE TABLE stratrun_instance (
+  instance_id    text COLLATE "C" PRIMARY KEY,
+  name           text NOT NULL,
+  max_concurrent integer NOT NULL,
+  started_at     timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX strategy_run_unclaimed ON strategy_run (created_at, created_seq) WHERE status = 'queued' AND owner = '';
 )sql",
 };
 

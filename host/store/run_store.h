@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "progress/progress_event.h"
 #include "progress/run_record.h"
+#include "store/cluster_store.h"
 #include "store/event_log.h"
 #include "store/result_log.h"
 #include "store/run_claims.h"
@@ -43,6 +44,10 @@ class RunStore : public RunLog, public EventLog, public ResultLog, public RunCla
   /// transaction: all or nothing.
   virtual Status AppendBatch(const RunRecord& run, std::span<const ProgressEvent> events,
                              std::span<const ResultRow> rows) = 0;
+
+  /// What instances sharing this store coordinate through; null for a store only one
+  /// machine uses (SQLite).
+  virtual ClusterStore* cluster() { return nullptr; }
 };
 
 /// True for a location RunStore::Open opens as PostgreSQL: one starting "postgresql://" or

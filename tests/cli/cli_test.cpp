@@ -510,23 +510,23 @@ TEST(CliTest, ServeTakesGlobalOptionsAfterTheSubcommand) {
   EXPECT_NE(std::find(codes.begin(), codes.end(), "c_minimal"), codes.end());
 }
 
-TEST(CliTest, ARunLogUrlIsRefusedByNameAndNothingIsCreated) {
+TEST(CliTest, ARunLogUrlNoStoreTakesIsRefusedByNameAndNothingIsCreated) {
   testing::TempDir cwd;
+  const std::string refused = "the run log is an SQLite file or a postgresql:// URI";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"postgresql://stratrun:secret@db.example/runs",
-       "--db postgresql://…: this build supports only SQLite files (PostgreSQL support is not built in)"},
-      {"postgres://stratrun:secret@db.example/runs",
-       "--db postgres://…: this build supports only SQLite files (PostgreSQL support is not built in)"},
-      {"mysql://stratrun:secret@db.example/runs",
-       "--db mysql://…: this build supports only SQLite files (MySQL support is not built in)"},
-      {"http://secret.example/runs.db", "--db http://…: this build supports only SQLite files (http:// URLs are not supported)"},
-      {"sqlite:///secret/runs.db", "--db sqlite://…: this build supports only SQLite files (give the file's path itself"},
+      {"mysql://stratrun:secret@db.example/runs", "--db mysql://…: " + refused + " (MySQL is not supported)"},
+      {"pgsql://stratrun:secret@db.example/runs", "--db pgsql://…: " + refused + " (write postgresql:// for PostgreSQL)"},
+      {"PostgreSQL://stratrun:secret@db.example/runs",
+       "--db postgresql://…: " + refused + " (write postgresql:// in lower case)"},
+      {"http://secret.example/runs.db", "--db http://…: " + refused + " (http:// URLs are not supported)"},
+      {"sqlite:///secret/runs.db", "--db sqlite://…: " + refused + " (give the file's path itself"},
   };
   for (const auto& [url, message] : cases) {
     for (std::vector<std::string> command : std::vector<std::vector<std::string>>{
              {"run", "sma_trend", "--tickers", "AAPL", "--progress", "none"},
              {"runs"},
              {"results", "0123abcd"},
+             {"db", "migrate"},
              {"serve", "--port", "0", "--no-restart"}}) {
       command.insert(command.end(), {"--db", url});
       auto r = RunInTerminal(command, 200, cwd.path());
@@ -535,11 +535,16 @@ TEST(CliTest, ARunLogUrlIsRefusedByNameAndNothingIsCreated) {
       EXPECT_FALSE(Contains(r.screen, "secret")) << "a URL may hold a password: " << r.screen;
     }
   }
+  // Nor does a PostgreSQL URI name a file: an unreachable server creates nothing either.
+  auto unreachable = RunInTerminal({"runs", "--db", "postgresql://u:secret@/runs?host=/nonexistent"}, 200, cwd.path());
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.screen;
+  EXPECT_TRUE(Contains(unreachable.screen, "cannot connect to PostgreSQL at postgresql://u@/runs?host=/nonexistent"))
+      << unreachable.screen;
   EXPECT_TRUE(std::filesystem::is_empty(cwd.path())) << "no folder named after the URL";
 
-  auto r = RunStratrun({"runs"}, {"STRATRUN_DB=postgresql://localhost/runs"});
+  auto r = RunStratrun({"runs"}, {"STRATRUN_DB=mysql://localhost/runs"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(Contains(r.err, "STRATRUN_DB postgresql://…: this build supports only SQLite files")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "STRATRUN_DB mysql://…: " + refused)) << r.err;
 }
 
 TEST(CliTest, AFileUriNamesTheRunLogFile) {
@@ -613,7 +618,8 @@ TEST(CliTest, ResultsTakesAnyUniquePrefixOfARunId) {
 
 TEST(CliTest, HelpReadsLikeAManPageAndPrintsNothingElse) {
   for (std::vector<std::string> command : std::vector<std::vector<std::string>>{
-           {}, {"list"}, {"describe"}, {"run"}, {"runs"}, {"results"}, {"serve"}, {"data"}, {"data", "synth"}}) {
+           {}, {"list"}, {"describe"}, {"run"}, {"runs"}, {"results"}, {"serve"}, {"data"}, {"data", "synth"},
+           {"db"}, {"db", "migrate"}}) {
     const std::string name = command.empty() ? "stratrun" : command.back();
     command.insert(command.begin(), {"--plugins", kBrokenPluginDir.string()});
     command.insert(command.end(), {"--help", "--plugins", kBrokenPluginDir.string()});
