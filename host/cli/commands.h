@@ -72,6 +72,8 @@ struct ResultsOptions {
 /// id; an unknown or ambiguous one is exit code 2 (an ambiguous one lists the matches).
 int ResultsCommand(const ResultsOptions& options);
 
+inline constexpr int kDefaultLeaseTimeoutSeconds = 15;
+
 struct ServeOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
@@ -90,7 +92,7 @@ struct ServeOptions {
   // Cluster mode (--db postgresql://…): this instance's name (empty: the host name), and how
   // long an instance may be silent before the others end its runs (STRATRUN_LEASE_TIMEOUT).
   std::string instance_name;   // --instance-name
-  int lease_timeout_seconds = 15;  // --lease-timeout
+  std::optional<int> lease_timeout_seconds;  // --lease-timeout, else $STRATRUN_LEASE_TIMEOUT, else kDefaultLeaseTimeoutSeconds
 };
 
 struct DbMigrateOptions {

@@ -65,9 +65,9 @@ struct ClusterNode {
              .max_concurrent = executor.options().max_concurrent},
         scheduler({.self = self,
                    .queue_capacity = executor.options().queue_capacity,
-                   .lease_timeout = std::chrono::seconds(options.lease_timeout_seconds)},
+                   .lease_timeout = std::chrono::seconds(options.lease_timeout_seconds.value_or(kDefaultLeaseTimeoutSeconds))},
                   store, cluster, executor, [&registry] { return registry.catalog(); }, data, hub),
-        lease({.self = self, .lease_timeout = std::chrono::seconds(options.lease_timeout_seconds)}, store, cluster,
+        lease({.self = self, .lease_timeout = std::chrono::seconds(options.lease_timeout_seconds.value_or(kDefaultLeaseTimeoutSeconds))}, store, cluster,
               executor, hub),
         feed(self.id, store, cluster, hub, executor, scheduler) {}
 
@@ -103,8 +103,8 @@ void ApplyServeEnvironment(ServeOptions& options) {
   if (!options.timeout_seconds) {
     if (auto v = EnvInteger("EXECUTION_TIMEOUT")) options.timeout_seconds = *v;
   }
-  if (const char* text = std::getenv("STRATRUN_LEASE_TIMEOUT"); text && *text && options.lease_timeout_seconds == 15) {
-    if (auto v = EnvInteger("STRATRUN_LEASE_TIMEOUT")) options.lease_timeout_seconds = static_cast<int>(*v);
+  if (!options.lease_timeout_seconds) {
+    if (auto v = EnvInteger("STRATRUN_LEASE_TIMEOUT")) options.lease_timeout_seconds = static_cast<int>(std::min<int64_t>(*v, 3600));
   }
   if (!options.sse_timeout_seconds) {
     if (auto v = EnvInteger("SSE_TIMEOUT")) options.sse_timeout_seconds = *v;
@@ -186,7 +186,7 @@ int ServeCommand(const PluginOptions& plugins, ServeOptions options) {
   }
   if (cluster) {
     std::printf("cluster: instance %s (%s), lease timeout %d s\n", cluster->self.name.c_str(), cluster->self.id.c_str(),
-                options.lease_timeout_seconds);
+                options.lease_timeout_seconds.value_or(kDefaultLeaseTimeoutSeconds));
   }
   std::printf("isolation: %s\n", isolation ? "each run in its own worker process" : "none (plugins run in this process)");
   std::printf("listening on http://%s:%u\n", options.host.c_str(), server.port());

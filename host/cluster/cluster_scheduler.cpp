@@ -52,16 +52,14 @@ void ClusterScheduler::Wake() {
 Result<SubmitResult> ClusterScheduler::Submit(RunSubmission submission) {
   if (!submission.plugin) return InvalidArgument("run has no strategy", "strategy_code");
   if (submission.request.run_id.empty()) return InvalidArgument("run has no id", "run_id");
-  auto waiting = cluster_.UnclaimedQueue(options_.aging);
-  if (!waiting) return waiting.status();
   // Runs a free slot somewhere is about to take do not count against the limit.
-  const size_t free = [&] {
-    const auto queue = Queue();
-    const auto running = std::count_if(queue.begin(), queue.end(), [](const QueueEntry& e) { return e.position == 0; });
-    const size_t slots = limits().max_concurrent;
-    return slots > static_cast<size_t>(running) ? slots - static_cast<size_t>(running) : size_t{0};
-  }();
-  if (waiting->size() + 1 > free && waiting->size() + 1 - free > options_.queue_capacity) {
+  const auto queue = Queue();
+  const auto running =
+      static_cast<size_t>(std::count_if(queue.begin(), queue.end(), [](const QueueEntry& e) { return e.position == 0; }));
+  const size_t waiting = queue.size() - running;
+  const size_t slots = limits().max_concurrent;
+  const size_t free = slots > running ? slots - running : 0;
+  if (waiting + 1 > free && waiting + 1 - free > options_.queue_capacity) {
     return Status(StatusCode::kResourceExhausted,
                   "execution queue is full (" + std::to_string(options_.queue_capacity) + " runs)");
   }
