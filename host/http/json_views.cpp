@@ -47,7 +47,8 @@ std::string HealthJson(const ApiState& state) {
     };
     json += ",\"instance\":" + instance(members->self) + ",\"instances\":[";
     for (size_t i = 0; i < members->live.size(); ++i) {
-      json += (i ? "," : "") + instance(members->live[i]);
+      if (i > 0) json += ',';
+      json += instance(members->live[i]);
     }
     json += "]";
   }
